@@ -1,0 +1,15 @@
+/* Thaw engine: the public API in one include. */
+#ifndef THAW_H
+#define THAW_H
+
+#include "core/rng.h"
+#include "core/status.h"
+#include "kernels/backend.h"
+#include "model/model.h"
+#include "model/optimizer.h"
+#include "model/semantics.h"
+#include "model/summary.h"
+#include "model/train.h"
+#include "data/idx.h"
+
+#endif

@@ -1,0 +1,56 @@
+/* Small helpers shared by the engine tests: checks that report file:line and
+ * keep going, tensor comparison with max abs/rel error and the first
+ * mismatches printed (llm.c style), and seeded random fills.
+ *
+ * A test program calls CHECK*/thaw_test_close() freely and ends with
+ *   return thaw_test_finish();
+ * which prints a summary and returns 0 when nothing failed, 1 otherwise. */
+#ifndef THAW_TESTUTIL_H
+#define THAW_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rng.h"
+
+extern int thaw_test_failures;
+extern int thaw_test_checks;
+
+void thaw_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        thaw_test_checks++;                                                                        \
+        if (!(cond)) thaw_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                       \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        thaw_test_checks++;                                                                        \
+        if (!(cond)) thaw_test_fail(__FILE__, __LINE__, __VA_ARGS__);                              \
+    } while (0)
+
+/* Compares n floats: element i passes if |a-b| <= atol + rtol*|b| (b is the
+ * reference). Prints the max abs and rel errors, and the first 5 mismatches,
+ * under `what` on failure. Returns true when all pass. */
+bool thaw_test_close(const char *what, const float *got, const float *want, size_t n, double atol,
+                     double rtol);
+
+/* Bit-identical comparison of n floats. */
+bool thaw_test_same(const char *what, const float *got, const float *want, size_t n);
+
+/* Fills x with uniform values in [lo, hi) from rng. */
+void thaw_test_fill_uniform(float *x, size_t n, float lo, float hi, thaw_rng *rng);
+
+/* Fills x with normal(mean, std) values from rng. */
+void thaw_test_fill_normal(float *x, size_t n, float mean, float std, thaw_rng *rng);
+
+/* Allocates n floats (zeroed); aborts the test program on failure. */
+float *thaw_test_alloc(size_t n);
+
+/* Prints "<checks> checks, <failures> failed" and returns the exit code. */
+int thaw_test_finish(void);
+
+#endif
