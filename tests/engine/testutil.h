@@ -2,7 +2,7 @@
  * keep going, tensor comparison with max abs/rel error and the first
  * mismatches printed (llm.c style), and seeded random fills.
  *
- * A test program calls CHECK*/thaw_test_close() freely and ends with
+ * A test program calls CHECK, CHECK_MSG and thaw_test_close() freely and ends with
  *   return thaw_test_finish();
  * which prints a summary and returns 0 when nothing failed, 1 otherwise. */
 #ifndef THAW_TESTUTIL_H
