@@ -1,1 +1,215 @@
-/* placeholder: filled in by the engine work */
+/* Training step, prediction and evaluation. */
+#include "model/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/loss.h"
+#include "model/model-private.h"
+
+thaw_step_report *thaw_step_report_new(const thaw_model *m)
+{
+    thaw_step_report *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    for (int i = 0; i < m->n_layers; i++) {
+        if (m->layers[i].kind != THAW_LAYER_BATCHNORM) continue;
+        r->n_bn++;
+        r->bn_channels += m->layers[i].oc;
+    }
+    size_t nb = (size_t)r->n_bn + 1, nc = (size_t)r->bn_channels + 1;
+    r->bn_layer = calloc(nb, sizeof *r->bn_layer);
+    r->bn_offset = calloc(nb, sizeof *r->bn_offset);
+    r->bn_used_batch = calloc(nb, 1);
+    r->bn_updated = calloc(nb, 1);
+    r->batch_mean = calloc(4 * nc, sizeof(float));
+    if (!r->bn_layer || !r->bn_offset || !r->bn_used_batch || !r->bn_updated || !r->batch_mean) {
+        thaw_step_report_free(r);
+        return NULL;
+    }
+    r->batch_var = r->batch_mean + nc;
+    r->moving_mean = r->batch_var + nc;
+    r->moving_var = r->moving_mean + nc;
+    int j = 0, off = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        if (m->layers[i].kind != THAW_LAYER_BATCHNORM) continue;
+        r->bn_layer[j] = i;
+        r->bn_offset[j] = off;
+        off += m->layers[i].oc;
+        j++;
+    }
+    return r;
+}
+
+void thaw_step_report_free(thaw_step_report *r)
+{
+    if (!r) return;
+    free(r->bn_layer);
+    free(r->bn_offset);
+    free(r->bn_used_batch);
+    free(r->bn_updated);
+    free(r->batch_mean);
+    free(r);
+}
+
+static void fill_report(const thaw_model *m, thaw_step_report *r)
+{
+    for (int j = 0; j < r->n_bn; j++) {
+        const thaw_layer *l = &m->layers[r->bn_layer[j]];
+        size_t c = (size_t)l->oc, off = (size_t)r->bn_offset[j];
+        r->bn_used_batch[j] = l->mode.bn_batch_stats;
+        r->bn_updated[j] = l->mode.bn_update;
+        if (l->mode.bn_batch_stats) {
+            memcpy(r->batch_mean + off, l->bn_mean, c * sizeof(float));
+            memcpy(r->batch_var + off, l->bn_var, c * sizeof(float));
+        } else {
+            memset(r->batch_mean + off, 0, c * sizeof(float));
+            memset(r->batch_var + off, 0, c * sizeof(float));
+        }
+        memcpy(r->moving_mean + off, thaw_param_data(m, &m->params[l->first_param + 2]),
+               c * sizeof(float));
+        memcpy(r->moving_var + off, thaw_param_data(m, &m->params[l->first_param + 3]),
+               c * sizeof(float));
+    }
+}
+
+static int top1(const float *row, int k)
+{
+    int best = 0;
+    for (int j = 1; j < k; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+static thaw_status check_batch(const thaw_model *m, const float *x, const int32_t *labels, int n,
+                               thaw_error *err)
+{
+    if (m->cfg.classes <= 0)
+        return thaw_error_set(err, THAW_ERR_STATE, "model %s has no classifier head",
+                              m->cfg.arch);
+    if (!x || n <= 0) return thaw_error_set(err, THAW_ERR_ARG, "empty batch (%d images)", n);
+    for (int i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= m->cfg.classes)
+            return thaw_error_set(err, THAW_ERR_ARG, "label %d of image %d is not in [0, %d)",
+                                  labels[i], i, m->cfg.classes);
+    return THAW_OK;
+}
+
+thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *labels, int n,
+                                  const thaw_optimizer *opt, thaw_step_report *rep,
+                                  thaw_error *err)
+{
+    thaw_status st = check_batch(m, x, labels, n, err);
+    if (st == THAW_OK && !labels) st = thaw_error_set(err, THAW_ERR_ARG, "no labels");
+    if (st == THAW_OK) st = thaw_optimizer_validate(opt, err);
+    if (st != THAW_OK) return st;
+    /* Forward without touching the moving statistics: they are updated only
+     * once the loss is known to be finite, so a diverging step loses nothing. */
+    st = thaw_model_forward_pass(m, x, n, THAW_PHASE_FIT, NULL, err);
+    if (st != THAW_OK) return st;
+    thaw_layer *out = &m->layers[m->n_layers - 1];
+    int k = m->cfg.classes;
+    double loss = thaw_softmax_xent(out->dout, m->probs, out->out, labels, n, k);
+    if (!isfinite(loss))
+        return thaw_error_set(err, THAW_ERR_NONFINITE,
+                              "loss is %g at step %llu: the learning rate (%g) is probably too "
+                              "high; parameters left unchanged",
+                              loss, (unsigned long long)m->steps + 1, (double)opt->lr);
+    thaw_model_apply_bn_updates(m, n);
+    memset(m->grad_mem, 0, m->n_floats * sizeof(float));
+    thaw_model_backward(m, n);
+    thaw_optimizer_step(m, opt);
+    m->steps++;
+    if (rep) {
+        rep->loss = loss;
+        rep->n = n;
+        rep->step = m->steps;
+        rep->correct = 0;
+        for (int i = 0; i < n; i++) rep->correct += top1(out->out + (size_t)i * k, k) == labels[i];
+        fill_report(m, rep);
+    }
+    return THAW_OK;
+}
+
+/* Runs the model over x in chunks of `batch`; for each chunk calls back with
+ * the logits. Training-mode passes never update moving statistics. */
+typedef void (*chunk_fn)(void *ctx, const float *logits, int first, int count, int k);
+
+static thaw_status run_chunks(thaw_model *m, const float *x, int n, int batch, bool training,
+                              uint64_t dropout_seed, chunk_fn fn, void *ctx, thaw_error *err)
+{
+    if (batch <= 0) return thaw_error_set(err, THAW_ERR_ARG, "batch size %d must be > 0", batch);
+    thaw_rng rng;
+    thaw_rng_seed(&rng, dropout_seed, 0xe7a1);
+    size_t img = (size_t)m->cfg.in_h * m->cfg.in_w * m->cfg.in_c;
+    int k = (int)thaw_layer_size(thaw_model_output(m));
+    for (int first = 0; first < n; first += batch) {
+        if (atomic_load(&m->cancel))
+            return thaw_error_set(err, THAW_ERR_CANCELLED, "cancelled after %d of %d images",
+                                  first, n);
+        int count = n - first < batch ? n - first : batch;
+        thaw_status st = thaw_model_forward_pass(m, x + (size_t)first * img, count,
+                                                 training ? THAW_PHASE_FIT : THAW_PHASE_PREDICT,
+                                                 &rng, err);
+        if (st != THAW_OK) return st;
+        fn(ctx, thaw_model_output(m)->out, first, count, k);
+    }
+    return THAW_OK;
+}
+
+static void probs_chunk(void *ctx, const float *logits, int first, int count, int k)
+{
+    float *probs = ctx;
+    thaw_softmax(probs + (size_t)first * k, logits, count, k);
+}
+
+thaw_status thaw_model_predict(thaw_model *m, const float *x, int n, int batch, bool training,
+                               uint64_t dropout_seed, float *probs, thaw_error *err)
+{
+    thaw_status st = check_batch(m, x, NULL, n, err);
+    if (st != THAW_OK) return st;
+    if (!probs) return thaw_error_set(err, THAW_ERR_ARG, "no output buffer");
+    return run_chunks(m, x, n, batch, training, dropout_seed, probs_chunk, probs, err);
+}
+
+typedef struct eval_ctx {
+    thaw_model *m;
+    const int32_t *labels;
+    double loss_sum;
+    long correct;
+} eval_ctx;
+
+static void eval_chunk(void *ctx, const float *logits, int first, int count, int k)
+{
+    eval_ctx *e = ctx;
+    double loss = thaw_softmax_xent(NULL, e->m->probs, logits, e->labels + first, count, k);
+    e->loss_sum += loss * count;
+    for (int i = 0; i < count; i++)
+        e->correct += top1(logits + (size_t)i * k, k) == e->labels[first + i];
+}
+
+thaw_status thaw_model_evaluate(thaw_model *m, const float *x, const int32_t *labels, int n,
+                                int batch, bool training, uint64_t dropout_seed,
+                                thaw_eval_result *res, thaw_error *err)
+{
+    thaw_status st = check_batch(m, x, labels, n, err);
+    if (st == THAW_OK && !labels) st = thaw_error_set(err, THAW_ERR_ARG, "no labels");
+    if (st != THAW_OK) return st;
+    eval_ctx e = {.m = m, .labels = labels};
+    st = run_chunks(m, x, n, batch, training, dropout_seed, eval_chunk, &e, err);
+    if (st != THAW_OK) return st;
+    res->n = n;
+    res->loss = e.loss_sum / n;
+    res->accuracy = (double)e.correct / n;
+    return THAW_OK;
+}
+
+void thaw_model_request_cancel(thaw_model *m)
+{
+    atomic_store(&m->cancel, 1);
+}
+
+void thaw_model_clear_cancel(thaw_model *m)
+{
+    atomic_store(&m->cancel, 0);
+}

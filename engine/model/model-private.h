@@ -1,0 +1,49 @@
+/* Internals shared by the model's files (builder, forward/backward, train). */
+#ifndef THAW_MODEL_PRIVATE_H
+#define THAW_MODEL_PRIVATE_H
+
+#include "model/model.h"
+
+/* Builder state while resnet.c assembles the graph. */
+typedef struct thaw_builder {
+    thaw_model *m;
+    int cap;          /* allocated layers */
+    int stage, block; /* stamped on new layers */
+    bool in_base;
+    thaw_status status; /* first failure, sticky */
+    thaw_error *err;
+} thaw_builder;
+
+/* Appends a layer computing its output shape from its inputs; returns its
+ * index, or -1 after recording a failure in b (later calls then do nothing). */
+int thaw_build_input(thaw_builder *b, const char *name, int h, int w, int c);
+int thaw_build_conv(thaw_builder *b, const char *name, int in, int filters, int k, int stride,
+                    bool same, bool bias);
+int thaw_build_bn(thaw_builder *b, const char *name, int in, float eps);
+int thaw_build_relu(thaw_builder *b, const char *name, int in);
+int thaw_build_add(thaw_builder *b, const char *name, int a, int c);
+int thaw_build_pad(thaw_builder *b, const char *name, int in, int pad);
+int thaw_build_maxpool(thaw_builder *b, const char *name, int in, int k, int stride);
+int thaw_build_gap(thaw_builder *b, const char *name, int in);
+int thaw_build_dense(thaw_builder *b, const char *name, int in, int units, bool relu);
+int thaw_build_dropout(thaw_builder *b, const char *name, int in, float rate);
+
+/* Builds the ResNet graph of m->cfg into b (resnet.c). */
+thaw_status thaw_resnet_build(thaw_builder *b);
+
+/* Number of float elements of layer l's output per image. */
+static inline size_t thaw_layer_size(const thaw_layer *l)
+{
+    return (size_t)l->oh * l->ow * l->oc;
+}
+
+/* Applies the moving-statistics updates recorded by the last forward pass
+ * (BN layers whose mode has bn_update), over batches of n images. */
+void thaw_model_apply_bn_updates(thaw_model *m, int n);
+
+/* Forward pass without moving-statistics updates (train.c applies them once
+ * the loss is known to be finite). */
+thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_phase phase,
+                                    thaw_rng *rng, thaw_error *err);
+
+#endif
