@@ -7,12 +7,14 @@
  *
  * Tolerances (element passes if |got - want| <= atol + rtol*|want|):
  *   forward values (conv y, BN y, batch mean/var, moving statistics):
- *     rtol 1e-5, atol 1e-6 * max(1, max|want|)
+ *     rtol 1e-5, atol 1e-6 * max|want|
  *   gradients (dx, dkernel, dbias, dgamma, dbeta):
- *     rtol 1e-4, atol 1e-5 * max(1, max|want|)
+ *     rtol 1e-4, atol 1e-5 * max|want|
+ *     (BN dx in training mode: atol 1e-5 * max(gamma*invstd) * max|dy|, the
+ *     size of the terms that cancel in it; see bn_compare_grads)
  * The atol only matters for elements near 0 (a sum that cancels), judged on
- * the scale of their tensor. Run with THAW_TEST_VERBOSE=1 for max abs/rel
- * errors of every tensor.
+ * the scale of their tensor, so it is a fraction of that tensor's largest
+ * value. Run with THAW_TEST_VERBOSE=1 for max abs/rel errors of every tensor.
  *
  * Backward kernels accumulate (+=): every backward runs twice into the same
  * buffers and the second result must be twice the reference. */
@@ -42,24 +44,26 @@ static double max_abs(const float *x, size_t n)
     return m;
 }
 
-/* thaw_test_close with atol scaled to the reference tensor's magnitude. */
+/* thaw_test_close of got against times*want (times 2: a backward kernel run
+ * twice into one buffer), with atol relative to the larger of max|want| and
+ * `scale` (the magnitude of the terms that cancel, 0 when irrelevant). */
+static void compare_n(const char *what, const float *got, const float *want, size_t n, int times,
+                      double rtol, double atol, double scale)
+{
+    float *w = thaw_test_alloc(n);
+    for (size_t i = 0; i < n; i++) w[i] = (float)times * want[i];
+    double s = max_abs(w, n);
+    if (times * scale > s) s = times * scale;
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s%s", what, times > 1 ? " (accumulated twice)" : "");
+    thaw_test_close(buf, got, w, n, atol * s, rtol);
+    free(w);
+}
+
 static void compare(const char *what, const float *got, const float *want, size_t n, double rtol,
                     double atol)
 {
-    double scale = max_abs(want, n);
-    thaw_test_close(what, got, want, n, atol * (scale > 1 ? scale : 1), rtol);
-}
-
-/* The same against 2*want: a backward kernel run twice into one buffer. */
-static void compare_twice(const char *what, const float *got, const float *want, size_t n,
-                          double rtol, double atol)
-{
-    float *w2 = thaw_test_alloc(n);
-    for (size_t i = 0; i < n; i++) w2[i] = 2 * want[i];
-    char buf[160];
-    snprintf(buf, sizeof buf, "%s (accumulated twice)", what);
-    compare(buf, got, w2, n, rtol, atol);
-    free(w2);
+    compare_n(what, got, want, n, 1, rtol, atol, 0);
 }
 
 static thaw_fixture *load_fixture(const char *file)
@@ -213,17 +217,13 @@ static void conv_case_run(const conv_case *cc, const thaw_backend *be)
             thaw_conv2d_backward_data_ref(dx, cc->dy, cc->kernel, s);
             thaw_conv2d_backward_weights_ref(dk, dbp, cc->dy, cc->x, s);
         }
-        void (*cmp)(const char *, const float *, const float *, size_t, double, double) =
-            pass == 1 ? compare : compare_twice;
         snprintf(what, sizeof what, "conv %s [%s] dx", cc->name, tag);
-        cmp(what, dx, cc->dx, cc->nx, GRAD_RTOL, GRAD_ATOL);
+        compare_n(what, dx, cc->dx, cc->nx, pass, GRAD_RTOL, GRAD_ATOL, 0);
         snprintf(what, sizeof what, "conv %s [%s] dkernel", cc->name, tag);
-        cmp(what, dk, cc->dkernel, cc->nk, GRAD_RTOL, GRAD_ATOL);
-        snprintf(what, sizeof what, "conv %s [%s] dbias", cc->name, tag);
-        if (!dbp)
-            compare(what, db, cc->dbias, o, GRAD_RTOL, GRAD_ATOL);
-        else
-            cmp(what, db, cc->dbias, o, GRAD_RTOL, GRAD_ATOL);
+        compare_n(what, dk, cc->dkernel, cc->nk, pass, GRAD_RTOL, GRAD_ATOL, 0);
+        snprintf(what, sizeof what, "conv %s [%s] dbias%s", cc->name, tag,
+                 dbp ? "" : " (untouched when NULL)");
+        compare_n(what, db, cc->dbias, o, dbp ? pass : 1, GRAD_RTOL, GRAD_ATOL, 0);
     }
     free(scratch);
     free(y);
@@ -292,23 +292,32 @@ static int bn_case_load(bn_case *bc, const thaw_fixture *fx, const char *name)
     return 0;
 }
 
-/* Backward results: dx, and dgamma/dbeta when the case has gamma/beta. */
+/* Backward results: dx, and dgamma/dbeta when the case has gamma/beta.
+ * var is the variance the layer normalised with (batch or moving). In
+ * training mode dx = gamma*invstd*(dy - mean(dy) - xhat*mean(dy*xhat)) is a
+ * difference of terms of size gamma*invstd*|dy| that can cancel almost
+ * completely (with m = 2 rows, xhat = +-1 and dx is O(eps)), so dx's atol is
+ * relative to max(gamma*invstd) * max|dy| rather than to max|dx|. */
 static void bn_compare_grads(const bn_case *bc, int pass, const float *dx, const float *dg,
-                             const float *db)
+                             const float *db, const float *var)
 {
-    void (*cmp)(const char *, const float *, const float *, size_t, double, double) =
-        pass == 1 ? compare : compare_twice;
     size_t c = (size_t)bc->c;
+    double term = 0;
+    for (size_t j = 0; j < c; j++) {
+        double a = (bc->gamma ? fabs(bc->gamma[j]) : 1.0) / sqrt((double)var[j] + bc->eps);
+        if (a > term) term = a;
+    }
+    term *= max_abs(bc->dy, bc->m * c);
     char what[160];
     snprintf(what, sizeof what, "bn %s dx", bc->name);
-    cmp(what, dx, bc->dx, bc->m * c, GRAD_RTOL, GRAD_ATOL);
+    compare_n(what, dx, bc->dx, bc->m * c, pass, GRAD_RTOL, GRAD_ATOL, term);
     if (bc->gamma) {
         snprintf(what, sizeof what, "bn %s dgamma", bc->name);
-        cmp(what, dg, bc->dgamma, c, GRAD_RTOL, GRAD_ATOL);
+        compare_n(what, dg, bc->dgamma, c, pass, GRAD_RTOL, GRAD_ATOL, 0);
     }
     if (bc->beta) {
         snprintf(what, sizeof what, "bn %s dbeta", bc->name);
-        cmp(what, db, bc->dbeta, c, GRAD_RTOL, GRAD_ATOL);
+        compare_n(what, db, bc->dbeta, c, pass, GRAD_RTOL, GRAD_ATOL, 0);
     }
 }
 
@@ -348,7 +357,7 @@ static void bn_train_case(const thaw_fixture *fx, const char *name)
     for (int pass = 1; pass <= 2; pass++) {
         thaw_bn_backward_train(dx, bc.gamma ? dg : NULL, bc.beta ? db : NULL, bc.dy, bc.x, mean,
                                invstd, bc.gamma, bc.m, bc.c);
-        bn_compare_grads(&bc, pass, dx, dg, db);
+        bn_compare_grads(&bc, pass, dx, dg, db, bvar);
     }
 
     /* Moving statistics: PyTorch momentum 0.1 == Keras convention 0.9, the
@@ -392,7 +401,7 @@ static void bn_infer_case(const thaw_fixture *fx, const char *name)
     for (int pass = 1; pass <= 2; pass++) {
         thaw_bn_backward_infer(dx, bc.gamma ? dg : NULL, bc.beta ? db : NULL, bc.dy, bc.x, bc.gamma,
                                bc.moving_mean, bc.moving_var, bc.m, bc.c, bc.eps);
-        bn_compare_grads(&bc, pass, dx, dg, db);
+        bn_compare_grads(&bc, pass, dx, dg, db, bc.moving_var);
     }
     free(y);
     free(dx);
