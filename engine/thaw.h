@@ -10,6 +10,7 @@
 #include "model/semantics.h"
 #include "model/summary.h"
 #include "model/train.h"
+#include "data/dataset.h"
 #include "data/idx.h"
 
 #endif

@@ -1,13 +1,15 @@
 /* Batch normalisation kernels: see batchnorm.h and SEMANTICS.md §1.2-§1.4.
  *
  * Layout: x is viewed as (m, c) with the c channels of a row contiguous. Every
- * kernel walks the channels in blocks: rows outer, the channels of the block
- * inner, with per-channel accumulators (double) and per-channel coefficients
- * (float) computed once per block, so the inner loops hold no division, sqrt
- * or branch. The inner loops have a compile-time width (64, then 8, then 1 for
- * the remainder): gcc -O2 vectorises only loops whose trip count is a known
- * multiple of the vector width, and the always_inline block functions are
- * specialised for each width.
+ * kernel streams over the rows (rows outer, channels inner), with per-channel
+ * accumulators (double) and per-channel coefficients (float) computed once,
+ * so the inner loops hold no division, sqrt or branch. The per-channel arrays
+ * live on the stack, so channels are processed in chunks of at most BN_CHUNK
+ * (one chunk for c <= 512, i.e. whole contiguous rows).
+ *
+ * Inner loops run through BN_FOR_CH, which splits [0, w) into runs of 64,
+ * then 8, then 1 channels: gcc -O2 vectorises only loops whose trip count is a
+ * known multiple of the vector width, and the fixed-length runs are.
  *
  * Statistics use two passes in double: the mean, then the sum of squared
  * deviations from it (never E[x^2] - E[x]^2). */
@@ -15,42 +17,55 @@
 
 #include <math.h>
 
-#define BN_BLOCK 64 /* widest channel block; block-local arrays have this size */
+#define BN_CHUNK 512 /* channels per chunk: bounds the stack arrays (~18 KiB) */
 
-#define BN_INLINE static inline __attribute__((always_inline))
-
-/* Calls block(c0, w, args...) over [0, c) in blocks of 64, then 8, then 1
- * channels; the literal widths let each inlined copy vectorise. */
-#define BN_FOR_BLOCKS(c, block, ...)                                                               \
+/* Runs STMT for J in [0, w) in fixed-length runs of 64, 8 and 1. */
+#define BN_FOR_CH(w, J, STMT)                                                                      \
     do {                                                                                           \
-        int c0_ = 0;                                                                               \
-        for (; c0_ + BN_BLOCK <= (c); c0_ += BN_BLOCK) block(c0_, BN_BLOCK, __VA_ARGS__);          \
-        for (; c0_ + 8 <= (c); c0_ += 8) block(c0_, 8, __VA_ARGS__);                               \
-        for (; c0_ < (c); c0_++) block(c0_, 1, __VA_ARGS__);                                       \
+        int b_ = 0;                                                                                \
+        for (; b_ + 64 <= (w); b_ += 64)                                                           \
+            for (int k_ = 0; k_ < 64; k_++) {                                                      \
+                int J = b_ + k_;                                                                   \
+                STMT;                                                                              \
+            }                                                                                      \
+        for (; b_ + 8 <= (w); b_ += 8)                                                             \
+            for (int k_ = 0; k_ < 8; k_++) {                                                       \
+                int J = b_ + k_;                                                                   \
+                STMT;                                                                              \
+            }                                                                                      \
+        for (; b_ < (w); b_++) {                                                                   \
+            int J = b_;                                                                            \
+            STMT;                                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* Calls chunk(c0, w, args...) over [0, c) in chunks of at most BN_CHUNK channels. */
+#define BN_FOR_CHUNKS(c, chunk, ...)                                                               \
+    do {                                                                                           \
+        for (int c0_ = 0; c0_ < (c); c0_ += BN_CHUNK)                                              \
+            chunk(c0_, (c)-c0_ < BN_CHUNK ? (c)-c0_ : BN_CHUNK, __VA_ARGS__);                      \
     } while (0)
 
 /* --- training-mode forward ------------------------------------------------ */
 
 /* Channels [c0, c0+w) of thaw_bn_forward_train. */
-BN_INLINE void bn_forward_train_block(int c0, int w, float *restrict y, float *mean, float *var,
-                                      float *invstd, const float *restrict x, const float *gamma,
-                                      const float *beta, size_t m, int c, float eps)
+static void bn_forward_train_chunk(int c0, int w, float *restrict y, float *mean, float *var,
+                                   float *invstd, const float *restrict x, const float *gamma,
+                                   const float *beta, size_t m, int c, float eps)
 {
-    double sum[BN_BLOCK] = {0}, sq[BN_BLOCK] = {0}, mu[BN_BLOCK];
-    float mf[BN_BLOCK], a[BN_BLOCK], b[BN_BLOCK];
+    double sum[BN_CHUNK], sq[BN_CHUNK], mu[BN_CHUNK];
+    float mf[BN_CHUNK], a[BN_CHUNK], b[BN_CHUNK];
     double inv_m = m ? 1.0 / (double)m : 0.0;
 
+    for (int j = 0; j < w; j++) sum[j] = sq[j] = 0.0;
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) sum[j] += xr[j];
+        BN_FOR_CH(w, j, sum[j] += xr[j]);
     }
     for (int j = 0; j < w; j++) mu[j] = sum[j] * inv_m;
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) {
-            double d = (double)xr[j] - mu[j];
-            sq[j] += d * d;
-        }
+        BN_FOR_CH(w, j, double d = (double)xr[j] - mu[j]; sq[j] += d * d);
     }
     for (int j = 0; j < w; j++) {
         double v = sq[j] * inv_m;
@@ -66,7 +81,7 @@ BN_INLINE void bn_forward_train_block(int c0, int w, float *restrict y, float *m
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * (size_t)c + c0;
         float *yr = y + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) yr[j] = (xr[j] - mf[j]) * a[j] + b[j];
+        BN_FOR_CH(w, j, yr[j] = (xr[j] - mf[j]) * a[j] + b[j]);
     }
 }
 
@@ -74,17 +89,16 @@ BN_INLINE void bn_forward_train_block(int c0, int w, float *restrict y, float *m
 void thaw_bn_forward_train(float *y, float *mean, float *var, float *invstd, const float *x,
                            const float *gamma, const float *beta, size_t m, int c, float eps)
 {
-    BN_FOR_BLOCKS(c, bn_forward_train_block, y, mean, var, invstd, x, gamma, beta, m, c, eps);
+    BN_FOR_CHUNKS(c, bn_forward_train_chunk, y, mean, var, invstd, x, gamma, beta, m, c, eps);
 }
 
 /* --- inference-mode forward ----------------------------------------------- */
 
-BN_INLINE void bn_forward_infer_block(int c0, int w, float *restrict y, const float *restrict x,
-                                      const float *gamma, const float *beta,
-                                      const float *moving_mean, const float *moving_var, size_t m,
-                                      int c, float eps)
+static void bn_forward_infer_chunk(int c0, int w, float *restrict y, const float *restrict x,
+                                   const float *gamma, const float *beta, const float *moving_mean,
+                                   const float *moving_var, size_t m, int c, float eps)
 {
-    float a[BN_BLOCK], b[BN_BLOCK];
+    float a[BN_CHUNK], b[BN_CHUNK];
     for (int j = 0; j < w; j++) {
         double g = gamma ? gamma[c0 + j] : 1.0;
         double ad = g / sqrt((double)moving_var[c0 + j] + (double)eps);
@@ -94,7 +108,7 @@ BN_INLINE void bn_forward_infer_block(int c0, int w, float *restrict y, const fl
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * (size_t)c + c0;
         float *yr = y + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) yr[j] = a[j] * xr[j] + b[j];
+        BN_FOR_CH(w, j, yr[j] = a[j] * xr[j] + b[j]);
     }
 }
 
@@ -103,8 +117,7 @@ void thaw_bn_forward_infer(float *y, const float *x, const float *gamma, const f
                            const float *moving_mean, const float *moving_var, size_t m, int c,
                            float eps)
 {
-    BN_FOR_BLOCKS(c, bn_forward_infer_block, y, x, gamma, beta, moving_mean, moving_var, m, c,
-                  eps);
+    BN_FOR_CHUNKS(c, bn_forward_infer_chunk, y, x, gamma, beta, moving_mean, moving_var, m, c, eps);
 }
 
 /* --- training-mode backward ----------------------------------------------- */
@@ -112,24 +125,23 @@ void thaw_bn_forward_infer(float *y, const float *x, const float *gamma, const f
 /* With k = gamma*invstd, xhat = (x - mean)*invstd:
  *   dx += k*dy - k*mean(dy) - (x - mean) * k*invstd*mean(dy*xhat)
  * so per channel dx += p*dy + q*(x - mean) + s with p, q, s precomputed. */
-BN_INLINE void bn_backward_train_block(int c0, int w, float *restrict dx, float *dgamma,
-                                       float *dbeta, const float *restrict dy,
-                                       const float *restrict x, const float *mean,
-                                       const float *invstd, const float *gamma, size_t m, int c)
+static void bn_backward_train_chunk(int c0, int w, float *restrict dx, float *dgamma, float *dbeta,
+                                    const float *restrict dy, const float *restrict x,
+                                    const float *mean, const float *invstd, const float *gamma,
+                                    size_t m, int c)
 {
-    double sdy[BN_BLOCK] = {0}, sdyx[BN_BLOCK] = {0};
-    float mf[BN_BLOCK], p[BN_BLOCK], q[BN_BLOCK], s[BN_BLOCK];
+    double sdy[BN_CHUNK], sdyx[BN_CHUNK];
+    float mf[BN_CHUNK], p[BN_CHUNK], q[BN_CHUNK], s[BN_CHUNK];
     double inv_m = m ? 1.0 / (double)m : 0.0;
 
-    for (int j = 0; j < w; j++) mf[j] = mean[c0 + j];
+    for (int j = 0; j < w; j++) {
+        sdy[j] = sdyx[j] = 0.0;
+        mf[j] = mean[c0 + j];
+    }
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * (size_t)c + c0;
         const float *dyr = dy + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) {
-            double g = dyr[j];
-            sdy[j] += g;
-            sdyx[j] += g * ((double)xr[j] - (double)mf[j]);
-        }
+        BN_FOR_CH(w, j, double g = dyr[j]; sdy[j] += g; sdyx[j] += g * ((double)xr[j] - mf[j]));
     }
     for (int j = 0; j < w; j++) {
         double is = invstd[c0 + j];
@@ -145,47 +157,44 @@ BN_INLINE void bn_backward_train_block(int c0, int w, float *restrict dx, float 
         const float *xr = x + r * (size_t)c + c0;
         const float *dyr = dy + r * (size_t)c + c0;
         float *dxr = dx + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) dxr[j] += p[j] * dyr[j] + q[j] * (xr[j] - mf[j]) + s[j];
+        BN_FOR_CH(w, j, dxr[j] += p[j] * dyr[j] + q[j] * (xr[j] - mf[j]) + s[j]);
     }
 }
 
 /* dx, dy, x (m,c); dgamma, dbeta, mean, invstd, gamma (c). dx, dgamma, dbeta
  * accumulated (+=), each may be NULL; gamma NULL means 1. */
-void thaw_bn_backward_train(float *dx, float *dgamma, float *dbeta, const float *dy,
-                            const float *x, const float *mean, const float *invstd,
-                            const float *gamma, size_t m, int c)
+void thaw_bn_backward_train(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, size_t m,
+                            int c)
 {
     if (!dx && !dgamma && !dbeta) return;
-    BN_FOR_BLOCKS(c, bn_backward_train_block, dx, dgamma, dbeta, dy, x, mean, invstd, gamma, m,
-                  c);
+    BN_FOR_CHUNKS(c, bn_backward_train_chunk, dx, dgamma, dbeta, dy, x, mean, invstd, gamma, m, c);
 }
 
 /* --- inference-mode backward ---------------------------------------------- */
 
-BN_INLINE void bn_backward_infer_block(int c0, int w, float *restrict dx, float *dgamma,
-                                       float *dbeta, const float *restrict dy,
-                                       const float *restrict x, const float *gamma,
-                                       const float *moving_mean, const float *moving_var,
-                                       size_t m, int c, float eps)
+static void bn_backward_infer_chunk(int c0, int w, float *restrict dx, float *dgamma, float *dbeta,
+                                    const float *restrict dy, const float *restrict x,
+                                    const float *gamma, const float *moving_mean,
+                                    const float *moving_var, size_t m, int c, float eps)
 {
-    double is[BN_BLOCK];
-    float a[BN_BLOCK];
+    double is[BN_CHUNK];
+    float a[BN_CHUNK];
     for (int j = 0; j < w; j++) {
         is[j] = 1.0 / sqrt((double)moving_var[c0 + j] + (double)eps);
         a[j] = (float)((gamma ? gamma[c0 + j] : 1.0) * is[j]);
     }
     if (dgamma || dbeta) {
-        double sdy[BN_BLOCK] = {0}, sdyx[BN_BLOCK] = {0};
-        float mm[BN_BLOCK];
-        for (int j = 0; j < w; j++) mm[j] = moving_mean[c0 + j];
+        double sdy[BN_CHUNK], sdyx[BN_CHUNK];
+        float mm[BN_CHUNK];
+        for (int j = 0; j < w; j++) {
+            sdy[j] = sdyx[j] = 0.0;
+            mm[j] = moving_mean[c0 + j];
+        }
         for (size_t r = 0; r < m; r++) {
             const float *xr = x + r * (size_t)c + c0;
             const float *dyr = dy + r * (size_t)c + c0;
-            for (int j = 0; j < w; j++) {
-                double g = dyr[j];
-                sdy[j] += g;
-                sdyx[j] += g * ((double)xr[j] - (double)mm[j]);
-            }
+            BN_FOR_CH(w, j, double g = dyr[j]; sdy[j] += g; sdyx[j] += g * ((double)xr[j] - mm[j]));
         }
         for (int j = 0; j < w; j++) {
             if (dbeta) dbeta[c0 + j] += (float)sdy[j];
@@ -196,18 +205,18 @@ BN_INLINE void bn_backward_infer_block(int c0, int w, float *restrict dx, float 
     for (size_t r = 0; r < m; r++) {
         const float *dyr = dy + r * (size_t)c + c0;
         float *dxr = dx + r * (size_t)c + c0;
-        for (int j = 0; j < w; j++) dxr[j] += a[j] * dyr[j];
+        BN_FOR_CH(w, j, dxr[j] += a[j] * dyr[j]);
     }
 }
 
 /* dx, dy, x (m,c); dgamma, dbeta, gamma, moving_mean, moving_var (c). dx,
  * dgamma, dbeta accumulated (+=), each may be NULL; gamma NULL means 1. */
-void thaw_bn_backward_infer(float *dx, float *dgamma, float *dbeta, const float *dy,
-                            const float *x, const float *gamma, const float *moving_mean,
-                            const float *moving_var, size_t m, int c, float eps)
+void thaw_bn_backward_infer(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *gamma, const float *moving_mean, const float *moving_var,
+                            size_t m, int c, float eps)
 {
     if (!dx && !dgamma && !dbeta) return;
-    BN_FOR_BLOCKS(c, bn_backward_infer_block, dx, dgamma, dbeta, dy, x, gamma, moving_mean,
+    BN_FOR_CHUNKS(c, bn_backward_infer_chunk, dx, dgamma, dbeta, dy, x, gamma, moving_mean,
                   moving_var, m, c, eps);
 }
 

@@ -40,8 +40,8 @@ void thaw_softmax(float *probs, const float *logits, int n, int k)
  * mean over rows of logsumexp(z) - z[label], in double. A row whose label is
  * outside [0,k) gives a NaN loss and a NaN dlogits row. n <= 0 returns 0.
  * probs may alias logits (it is written last). */
-double thaw_softmax_xent(float *dlogits, float *probs, const float *logits,
-                         const int32_t *labels, int n, int k)
+double thaw_softmax_xent(float *dlogits, float *probs, const float *logits, const int32_t *labels,
+                         int n, int k)
 {
     if (n <= 0 || k <= 0) return 0.0;
     double total = 0.0, inv_n = 1.0 / n;

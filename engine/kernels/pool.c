@@ -6,14 +6,21 @@
 int thaw_pool_shape_init(thaw_pool_shape *s, int n, int h, int w, int c, int kh, int kw, int sh,
                          int sw)
 {
-    if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0)
-        return -1;
+    if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0) return -1;
     if (kh > h || kw > w) return -1;
     /* argmax holds flat int32 indices into x */
     if ((size_t)n * h * w * c > (size_t)INT32_MAX) return -1;
     *s = (thaw_pool_shape){
-        .n = n, .h = h, .w = w, .c = c, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-        .oh = (h - kh) / sh + 1, .ow = (w - kw) / sw + 1,
+        .n = n,
+        .h = h,
+        .w = w,
+        .c = c,
+        .kh = kh,
+        .kw = kw,
+        .sh = sh,
+        .sw = sw,
+        .oh = (h - kh) / sh + 1,
+        .ow = (w - kw) / sw + 1,
     };
     return 0;
 }

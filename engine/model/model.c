@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/batchnorm.h"
 #include "kernels/dense.h"
@@ -471,6 +472,13 @@ float thaw_model_bn_momentum(const thaw_model *m, const thaw_layer *l)
     return thaw_preset_get(m->preset)->bn_momentum;
 }
 
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
 /* -------------------------------------------------------------- activations */
 
 static thaw_conv_shape conv_shape(const thaw_model *m, const thaw_layer *l, int n)
@@ -594,6 +602,7 @@ thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_p
         const thaw_layer *a = l->n_inputs > 0 ? &m->layers[l->inputs[0]] : NULL;
         const float *in = a ? a->out : NULL;
         size_t count = (size_t)n * thaw_layer_size(l);
+        double t0 = m->profile ? now_ns() : 0.0;
         switch (l->kind) {
         case THAW_LAYER_INPUT:
             memcpy(l->out, x, count * sizeof(float));
@@ -646,6 +655,7 @@ thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_p
         case THAW_LAYER_KIND_COUNT:
             break;
         }
+        if (m->profile) m->prof_ns[l->kind][0] += now_ns() - t0;
     }
     return THAW_OK;
 }
@@ -696,6 +706,7 @@ void thaw_model_backward(thaw_model *m, int n)
         float *din = a && m->reach[l->inputs[0]] ? a->dout : NULL;
         bool trained = l->mode.params_trained;
         size_t count = (size_t)n * thaw_layer_size(l);
+        double t0 = m->profile ? now_ns() : 0.0;
         switch (l->kind) {
         case THAW_LAYER_INPUT:
             break;
@@ -763,5 +774,6 @@ void thaw_model_backward(thaw_model *m, int n)
         case THAW_LAYER_KIND_COUNT:
             break;
         }
+        if (m->profile) m->prof_ns[l->kind][1] += now_ns() - t0;
     }
 }

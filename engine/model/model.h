@@ -144,6 +144,11 @@ typedef struct thaw_model {
     float *probs;  /* (batch_cap, classes) softmax of the last forward */
     bool *reach;   /* per layer: its output gradient is needed in backward */
     uint64_t steps; /* training steps taken */
+
+    /* Optional profile: when `profile` is set, forward and backward add the
+     * wall time of each layer to prof_ns[kind][0 = forward, 1 = backward]. */
+    bool profile;
+    double prof_ns[THAW_LAYER_KIND_COUNT][2];
 } thaw_model;
 
 /* Builds the graph for cfg, allocates the arenas and initialises the weights

@@ -2,9 +2,12 @@
 #include "fixture.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "testutil.h"
 
 static const char fixture_magic[8] = {'T', 'H', 'A', 'W', 'F', 'I', 'X', '1'};
 
@@ -218,6 +221,27 @@ const float *thaw_fixture_get(const thaw_fixture *fx, const char *name, size_t *
     if (ndim) *ndim = t->ndim;
     if (dims) memcpy(dims, t->dims, (size_t)t->ndim * sizeof(int));
     return t->data;
+}
+
+bool thaw_fixture_compare(const char *what, const float *got, const float *want, size_t n,
+                          double rtol, double atol_frac, double scale)
+{
+    double wmax = 0, dmax = 0, used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(want[i]) > wmax) wmax = fabs(want[i]);
+    double atol = atol_frac * (scale > wmax ? scale : wmax);
+    bool ok = thaw_test_close(what, got, want, n, atol, rtol);
+    if (ok && getenv("THAW_TEST_VERBOSE")) {
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs((double)got[i] - want[i]);
+            double tol = atol + rtol * fabs(want[i]);
+            if (d > dmax) dmax = d;
+            if (tol > 0 && d / tol > used) used = d / tol;
+        }
+        fprintf(stderr, "   %s: max abs / max|want| %.3g, worst element at %.2g of its tolerance\n",
+                what, wmax > 0 ? dmax / wmax : dmax, used);
+    }
+    return ok;
 }
 
 void thaw_fixture_free(thaw_fixture *fx)

@@ -20,6 +20,7 @@
 #ifndef THAW_TEST_FIXTURE_H
 #define THAW_TEST_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,5 +58,15 @@ const float *thaw_fixture_get(const thaw_fixture *fx, const char *name, size_t *
                               int *dims);
 
 void thaw_fixture_free(thaw_fixture *fx);
+
+/* Compares n floats with a reference tensor through thaw_test_close() with
+ *   atol = atol_frac * max(max|want|, scale)
+ * i.e. the absolute tolerance (for elements near 0) is a fraction of the
+ * tensor's own magnitude, or of `scale` when the caller knows the size of the
+ * terms that cancel in it (0 otherwise). Under THAW_TEST_VERBOSE=1 it also
+ * prints the normalised error max|got - want| / max|want| and the share of
+ * its tolerance the worst element uses. Returns true when all pass. */
+bool thaw_fixture_compare(const char *what, const float *got, const float *want, size_t n,
+                          double rtol, double atol_frac, double scale);
 
 #endif

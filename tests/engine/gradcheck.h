@@ -28,11 +28,15 @@
  *      L(x_j + h) and L(x_j - h) with h = step * max(|x_j|, 1) (the actual
  *      representable float steps are used), restoring x_j exactly afterwards.
  *      The central difference is compared with the analytic value:
- *        err = |num - ana| / max(|num|, |ana|, floor * max_j |ana_j|)
- *      and passes when err <= rtol.
- *   4. Kinks (ReLU at 0, max-pool ties, ...): when an element fails and its
- *      one-sided slopes (L(x+h) - L(x))/h and (L(x) - L(x-h))/h disagree by
- *      more than rtol (same scale), the step straddles a non-differentiable
+ *        err = |num - ana| / max(|num|, |ana|, floor * max_j |ana_j|, atol)
+ *      and passes when err <= rtol. (atol matters for a tensor whose gradient
+ *      is exactly 0, e.g. a conv bias feeding a training-mode BN.)
+ *      An element that fails is retried once with h/10 (strong curvature:
+ *      the central difference error falls 100x; a kink usually leaves the
+ *      interval).
+ *   4. Kinks (ReLU at 0, max-pool ties, ...): when an element still fails and
+ *      its one-sided slopes (L(x+h) - L(x))/h and (L(x) - L(x-h))/h disagree
+ *      by more than rtol (same scale), the step straddles a non-differentiable
  *      point; the element is skipped, not failed. It is reported as a skip,
  *      and counted as "one-sided match" when the analytic value agrees with
  *      one of the one-sided slopes. More than max_skip_frac of the checked
@@ -69,13 +73,14 @@ typedef struct thaw_gradcheck_opts {
     double step;          /* relative step: h = step * max(|x|, 1) */
     double rtol;          /* pass when err <= rtol (see above) */
     double floor;         /* error scale floor, relative to the tensor's max |ana| */
+    double atol;          /* absolute error scale floor */
     size_t max_elems;     /* elements checked per tensor; 0 = all */
     double max_skip_frac; /* fail when more of the checked elements are kink skips */
     uint64_t seed;        /* weights w, g0 and the element subset */
     bool quiet;           /* print only failures */
 } thaw_gradcheck_opts;
 
-/* step 1e-3, rtol 1e-2, floor 1e-2, max_elems 0 (all), max_skip_frac 0.1, seed 1. */
+/* step 1e-2, rtol 1e-2, floor 1e-2, atol 0, max_elems 0 (all), max_skip_frac 0.1, seed 1. */
 thaw_gradcheck_opts thaw_gradcheck_defaults(void);
 
 typedef struct thaw_gradcheck_stats {
@@ -83,7 +88,7 @@ typedef struct thaw_gradcheck_stats {
     size_t skipped;   /* kink skips (including one-sided matches) */
     size_t one_sided; /* kink skips whose analytic value matched a one-sided slope */
     size_t failed;
-    double worst;     /* worst err among the compared (non-skipped) elements */
+    double worst; /* worst err among the compared (non-skipped) elements */
     size_t worst_at;
 } thaw_gradcheck_stats;
 

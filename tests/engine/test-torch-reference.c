@@ -10,8 +10,8 @@
  *     rtol 1e-5, atol 1e-6 * max|want|
  *   gradients (dx, dkernel, dbias, dgamma, dbeta):
  *     rtol 1e-4, atol 1e-5 * max|want|
- *     (BN dx in training mode: atol 1e-5 * max(gamma*invstd) * max|dy|, the
- *     size of the terms that cancel in it; see bn_compare_grads)
+ *     (BN dx: atol 1e-5 * max(gamma*invstd) * max|dy|, the size of the terms
+ *     that cancel in training mode; see bn_compare_grads)
  * The atol only matters for elements near 0 (a sum that cancels), judged on
  * the scale of their tensor, so it is a fraction of that tensor's largest
  * value. Run with THAW_TEST_VERBOSE=1 for max abs/rel errors of every tensor.
@@ -52,11 +52,9 @@ static void compare_n(const char *what, const float *got, const float *want, siz
 {
     float *w = thaw_test_alloc(n);
     for (size_t i = 0; i < n; i++) w[i] = (float)times * want[i];
-    double s = max_abs(w, n);
-    if (times * scale > s) s = times * scale;
     char buf[160];
     snprintf(buf, sizeof buf, "%s%s", what, times > 1 ? " (accumulated twice)" : "");
-    thaw_test_close(buf, got, w, n, atol * s, rtol);
+    thaw_fixture_compare(buf, got, w, n, rtol, atol, times * scale);
     free(w);
 }
 

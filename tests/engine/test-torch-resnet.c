@@ -44,18 +44,10 @@
 #define N_IMAGES 4
 #define CLASSES  10
 
-static double max_abs(const float *x, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fabs(x[i]) > m) m = fabs(x[i]);
-    return m;
-}
-
 static void compare(const char *what, const float *got, const float *want, size_t n, double rtol,
                     double atol)
 {
-    thaw_test_close(what, got, want, n, atol * max_abs(want, n), rtol);
+    thaw_fixture_compare(what, got, want, n, rtol, atol, 0);
 }
 
 /* The tensor "<prefix><name>" with exactly `count` values, or NULL after
