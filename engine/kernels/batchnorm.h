@@ -10,7 +10,7 @@
  * gamma may be NULL (scale=False, i.e. 1) and beta may be NULL (center=False,
  * i.e. 0). Statistics are accumulated in double. Forward kernels overwrite y;
  * backward kernels ACCUMULATE (+=) into dx, dgamma, dbeta, any of which may
- * be NULL when that gradient is not needed. */
+ * be NULL when that gradient is not needed. Outputs never alias inputs. */
 #ifndef THAW_KERNELS_BATCHNORM_H
 #define THAW_KERNELS_BATCHNORM_H
 

@@ -1,5 +1,6 @@
 /* Element-wise kernels: ReLU, residual add, inverted dropout, zero padding.
  * Forward kernels overwrite their output; backward kernels accumulate (+=).
+ * Outputs never alias inputs (the kernels use restrict pointers).
  * `count` is the number of float elements. */
 #ifndef THAW_KERNELS_ELEMENTWISE_H
 #define THAW_KERNELS_ELEMENTWISE_H

@@ -644,7 +644,8 @@ thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_p
         case THAW_LAYER_DENSE:
             thaw_dense_forward(l->out, in, param_or_null(m, l, 0),
                                l->use_bias ? param_or_null(m, l, 1) : NULL, n, a->oc, l->oc, be);
-            if (l->relu) thaw_relu_forward(l->out, l->out, count);
+            if (l->relu) /* fused activation, in place (the kernels forbid aliasing) */
+                for (size_t j = 0; j < count; j++) l->out[j] = l->out[j] > 0.0f ? l->out[j] : 0.0f;
             break;
         case THAW_LAYER_DROPOUT:
             if (l->mode.dropout_active)

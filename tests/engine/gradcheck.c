@@ -161,6 +161,47 @@ static bool check_tensor(const char *what, const thaw_gradcheck_fn *fn, thaw_gra
     return ok;
 }
 
+/* Runs backward again with every grad prefilled with g0 in [-1, 1) and checks
+ * grad == g0 + ana up to rounding: a backward that overwrites (or zeroes)
+ * instead of accumulating is off by |g0| on most elements. */
+static bool check_accumulates(const char *what, const thaw_gradcheck_fn *fn,
+                              thaw_gradcheck_tensor *tensors, int ntensors, double **ana,
+                              const float *w, float *out, thaw_rng *rng)
+{
+    bool ok = true;
+    float **g0 = calloc((size_t)ntensors + 1, sizeof(float *));
+    if (!g0) {
+        fprintf(stderr, "gradcheck: out of memory\n");
+        exit(99);
+    }
+    for (int t = 0; t < ntensors; t++) {
+        g0[t] = thaw_test_alloc(tensors[t].count);
+        thaw_test_fill_uniform(g0[t], tensors[t].count, -1.0f, 1.0f, rng);
+        memcpy(tensors[t].grad, g0[t], tensors[t].count * sizeof(float));
+    }
+    fn->forward(fn->ctx, out);
+    fn->backward(fn->ctx, w);
+    for (int t = 0; t < ntensors; t++) {
+        size_t bad = 0, first = 0;
+        for (size_t i = 0; i < tensors[t].count; i++) {
+            double want = (double)g0[t][i] + ana[t][i];
+            if (fabs(tensors[t].grad[i] - want) > 1e-5 * (1.0 + fabs(ana[t][i])) && !bad++)
+                first = i;
+        }
+        if (bad) {
+            thaw_test_fail(__FILE__, __LINE__,
+                           "gradcheck %s/%s: backward does not accumulate: %zu of %zu elements "
+                           "differ from prefill + gradient, first [%zu]: %.7g, want %.7g",
+                           what, tensors[t].name, bad, tensors[t].count, first,
+                           (double)tensors[t].grad[first], (double)g0[t][first] + ana[t][first]);
+            ok = false;
+        }
+        free(g0[t]);
+    }
+    free(g0);
+    return ok;
+}
+
 bool thaw_gradcheck(const char *what, const thaw_gradcheck_fn *fn, thaw_gradcheck_tensor *tensors,
                     int ntensors, const thaw_gradcheck_opts *opts, thaw_gradcheck_stats *stats)
 {
@@ -185,18 +226,13 @@ bool thaw_gradcheck(const char *what, const thaw_gradcheck_fn *fn, thaw_gradchec
         ok = false;
     }
 
-    /* 2. analytic gradients; g0 prefill checks accumulation */
-    float **g0 = calloc((size_t)ntensors + 1, sizeof(float *));
+    /* 2. analytic gradients from zeroed buffers */
     double **ana = calloc((size_t)ntensors + 1, sizeof(double *));
-    if (!g0 || !ana) {
+    if (!ana) {
         fprintf(stderr, "gradcheck: out of memory\n");
         exit(99);
     }
-    for (int t = 0; t < ntensors; t++) {
-        g0[t] = thaw_test_alloc(tensors[t].count);
-        thaw_test_fill_uniform(g0[t], tensors[t].count, -1.0f, 1.0f, &rng);
-        memcpy(tensors[t].grad, g0[t], tensors[t].count * sizeof(float));
-    }
+    for (int t = 0; t < ntensors; t++) memset(tensors[t].grad, 0, tensors[t].count * sizeof(float));
     fn->forward(fn->ctx, out); /* the base point, right before backward */
     fn->backward(fn->ctx, w);
     for (int t = 0; t < ntensors; t++) {
@@ -205,9 +241,9 @@ bool thaw_gradcheck(const char *what, const thaw_gradcheck_fn *fn, thaw_gradchec
             fprintf(stderr, "gradcheck: out of memory\n");
             exit(99);
         }
-        for (size_t i = 0; i < tensors[t].count; i++)
-            ana[t][i] = (double)tensors[t].grad[i] - (double)g0[t][i];
+        for (size_t i = 0; i < tensors[t].count; i++) ana[t][i] = tensors[t].grad[i];
     }
+    if (!check_accumulates(what, fn, tensors, ntensors, ana, w, out, &rng)) ok = false;
 
     /* 3./4. finite differences */
     for (int t = 0; t < ntensors; t++) {
@@ -216,11 +252,7 @@ bool thaw_gradcheck(const char *what, const thaw_gradcheck_fn *fn, thaw_gradchec
         if (stats) stats[t] = st;
     }
 
-    for (int t = 0; t < ntensors; t++) {
-        free(g0[t]);
-        free(ana[t]);
-    }
-    free(g0);
+    for (int t = 0; t < ntensors; t++) free(ana[t]);
     free(ana);
     free(w);
     free(out);

@@ -15,15 +15,16 @@
  *   thaw_gradcheck_tensor t[] = {{"x", c.x, c.dx, nx}, ...};
  *   thaw_gradcheck_fn fn = {.ctx = &c, .out_count = ny, .forward = fwd, .backward = bwd};
  *   thaw_gradcheck_opts o = thaw_gradcheck_defaults();
- *   thaw_gradcheck("bn/train", &fn, t, 2, &o);
+ *   thaw_gradcheck("bn/train", &fn, t, 2, &o, NULL);
  *
  * Protocol, in order:
  *   1. forward at the base point, twice; the two outputs must be bit-identical
  *      (re-seed any RNG, e.g. dropout's, inside forward);
- *   2. every grad buffer is filled with random values g0, backward(dout = w)
- *      is called right after a base-point forward (so it may use values that
- *      forward saved, e.g. BN's mean/invstd), and the analytic gradient is
- *      taken as grad - g0: this also checks that backward ACCUMULATES (+=);
+ *   2. the grad buffers are zeroed and backward(dout = w) is called right
+ *      after a base-point forward (so it may use values that forward saved,
+ *      e.g. BN's mean/invstd): that is the analytic gradient. Then forward
+ *      and backward run again with the grads prefilled with random g0; they
+ *      must end as g0 + gradient: backward ACCUMULATES (+=);
  *   3. for each checked element x_j (all, or opts.max_elems random ones):
  *      L(x_j + h) and L(x_j - h) with h = step * max(|x_j|, 1) (the actual
  *      representable float steps are used), restoring x_j exactly afterwards.
@@ -44,8 +45,14 @@
  *
  * One line per tensor is printed (checked, skipped, worst relative error and
  * where). Failures are recorded through testutil (thaw_test_fail) so a test
- * ends with thaw_test_finish() as usual. forward/backward may be called with
- * grads holding arbitrary values; forward must not modify the tensors. */
+ * ends with thaw_test_finish() as usual. forward must not modify the tensors;
+ * backward must not modify dout.
+ *
+ * Tips (see test-gradients.c): keep shapes small so float rounding stays far
+ * below rtol; for a scalar loss output f - f(base) rather than f, so rounding
+ * the double loss to float keeps the small differences; in a chain of layers,
+ * zero the intermediate gradient buffers inside backward (the kernels
+ * accumulate into them); keep inputs O(1) since h scales with max(|x|, 1). */
 #ifndef THAW_GRADCHECK_H
 #define THAW_GRADCHECK_H
 

@@ -2,17 +2,22 @@
  * (gradcheck.h), inputs and parameters: BN (training and inference mode),
  * dense, max pool, GAP, ReLU, add, pad, dropout (fixed mask), softmax
  * cross-entropy and the convolutions of both backends (stride 1 and 2 with
- * Keras "same" padding, 1x1, with bias).
+ * Keras "same" padding, 1x1, with bias); then a small conv-BN-ReLU-dropout-
+ * dense-xent network chained as a model would chain the kernels, and a check
+ * that the checker catches a wrong and a non-accumulating backward.
  *
  * Tolerances (thaw_gradcheck_defaults unless a case says otherwise): central
  * differences with h = 1e-2 * max(|x|, 1) on float32 kernels, the loss summed
  * in double; an element passes when
- *   |num - ana| / max(|num|, |ana|, 1e-2 * max|ana| of the tensor) <= 1e-2.
- * Shapes are small (tens to hundreds of outputs per perturbed element) so that
- * float rounding in the forward pass stays well below that: the float noise in
- * a slope is about 6e-8 * sqrt(#outputs touched) / h ~ 1e-4. Larger tensors
- * are checked on a random subset (max_elems). Kinks (ReLU at 0, max-pool ties)
- * are skipped by the checker and counted. */
+ *   |num - ana| / max(|num|, |ana|, 1e-2 * max|ana| of the tensor) <= 1e-2,
+ * failures retried once with h/10 before the kink test. Observed worst errors
+ * are 1e-5..7e-3. The network adds atol 1e-3 for the conv bias, whose
+ * gradient is exactly 0 in front of a training-mode BN. Shapes are small
+ * (tens to hundreds of outputs per perturbed element) so that float rounding
+ * in the forward pass stays well below that: the float noise in a slope is
+ * about 6e-8 * sqrt(#outputs touched) / h ~ 1e-5. Larger tensors are checked
+ * on a random subset (max_elems). Kinks (ReLU at 0, max-pool ties) are
+ * skipped by the checker and counted. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,6 +657,7 @@ static void expect_gradcheck_fails(const char *what, thaw_gradcheck_fn *fn,
     fprintf(stderr, "(expected failure follows: %s)\n", what);
     bool ok = thaw_gradcheck(what, fn, t, nt, &o, NULL);
     thaw_test_failures = failures;
+    fprintf(stderr, "(end of expected failure)\n");
     CHECK_MSG(!ok, "gradcheck did not catch %s", what);
 }
 
