@@ -9,32 +9,40 @@
  * 1x1 stride-1 unpadded convolutions need no im2col: the NHWC input already
  * is the (n*h*w, c) matrix, so they run as plain GEMMs without scratch.
  *
- * Threading. Convolution GEMMs are skinny (o = 16..64 columns) and OpenBLAS
- * 0.3.21 gains nothing from its own threads on them (measured: 2 threads are
- * as slow as 1, sometimes slower). So the batch is split into two parts at an
- * image boundary (images never share din, so col2im needs no locks), each
- * part runs single-threaded GEMMs on its own rows, and the two parts run on
- * two threads while OpenBLAS is switched to one thread. The split and the
- * chunking depend on the shape only, so results do not depend on the thread
- * count. Inside a part, rows go in chunks of conv_chunk_rows() so that one
- * chunk's im2col stays in cache until its GEMM reads it. */
+ * Threading. Convolution GEMMs are skinny (o = 16..64 columns for ResNet-20)
+ * and OpenBLAS 0.3.21 gains nothing from its own threads on them: with 2
+ * threads they run no faster than with 1, some 2x slower. So OpenBLAS is
+ * switched to one thread while a convolution runs, the batch is split into
+ * two parts at an image boundary (images never share din, so col2im needs no
+ * locks), and the second part runs on a helper thread (see below) while the
+ * caller runs the first. Inside a part, rows go in chunks of conv_chunk_rows()
+ * so that a chunk's im2col is still in cache when its GEMM reads it. The parts
+ * and chunks depend on the shape only, so results are bit-identical whatever
+ * the thread count. With OpenBLAS set to one thread everything runs on the
+ * calling thread, so a caller that slices the batch over its own threads
+ * (and sets OpenBLAS to one thread) gets no extra threads from here. */
 #include "kernels/backend.h"
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* im2col floats per chunk and part (1 MiB): small enough to stay in L2 while
- * the GEMM reads it, large enough for efficient GEMMs (see the report in the
- * commit; 256K..1M floats measured alike, 16M floats 1.8x slower). */
+/* im2col floats per chunk and part (1 MiB): small enough to stay in cache
+ * until the GEMM reads it, large enough for efficient GEMMs. Measured on the
+ * ResNet-20 shapes: 2^18..2^20 alike, 2^16 15% slower, one chunk for the whole
+ * 28x28x16 layer (3.6M floats) 1.8x slower. */
 #define CONV_CHUNK_FLOATS ((size_t)1 << 18)
 
 /* Rows per GEMM on the scratch-free 1x1 path: keeps every GEMM size an int. */
 #define CONV_POINTWISE_BLOCK_ROWS ((size_t)1 << 24)
 
-/* Below this many multiply-adds a second thread costs more than it saves. */
-#define CONV_PARALLEL_MIN_MACS 4e6
+/* Below this many multiply-adds handing half to the helper thread costs more
+ * than it saves. */
+#define CONV_PARALLEL_MIN_MACS 1e6
 
 static size_t conv_rows(const thaw_conv_shape *s)
 {
@@ -78,8 +86,9 @@ static void add_floats(float *restrict dst, const float *restrict src, size_t n)
     for (; i < n; i++) dst[i] += src[i];
 }
 
-/* dst (cols) += column sums of x (rows, cols), one double sum per column. */
-static void column_sums_add(float *dst, const float *x, size_t rows, size_t cols)
+/* dst (cols) += column sums of x (rows, cols) with row stride ld, one double
+ * sum per column. */
+static void column_sums_add(float *dst, const float *x, size_t rows, size_t cols, size_t ld)
 {
     enum { BLOCK = 64 };
     double acc[BLOCK];
@@ -87,7 +96,7 @@ static void column_sums_add(float *dst, const float *x, size_t rows, size_t cols
         size_t nb = cols - j0 < BLOCK ? cols - j0 : BLOCK;
         for (size_t j = 0; j < nb; j++) acc[j] = 0.0;
         for (size_t r = 0; r < rows; r++) {
-            const float *row = x + r * cols + j0;
+            const float *row = x + r * ld + j0;
             for (size_t j = 0; j < nb; j++) acc[j] += row[j];
         }
         for (size_t j = 0; j < nb; j++) dst[j0 + j] += (float)acc[j];
@@ -96,28 +105,29 @@ static void column_sums_add(float *dst, const float *x, size_t rows, size_t cols
 
 /* --- OpenBLAS thread mode ------------------------------------------------- */
 
-/* While any convolution runs its parts on threads, OpenBLAS runs single
- * threaded; the first to enter saves the caller's setting, the last to leave
- * restores it. */
+/* While any convolution runs, OpenBLAS runs single-threaded (its threads gain
+ * nothing on these GEMMs, and the helper thread below supplies the second
+ * core); the first convolution to enter saves the caller's setting, the last
+ * to leave restores it. */
 static pthread_mutex_t blas_mode_lock = PTHREAD_MUTEX_INITIALIZER;
 static int blas_mode_depth, blas_mode_saved;
 
-/* Returns false (and changes nothing) when OpenBLAS is set to one thread. */
-static bool blas_single_begin(void)
+/* Returns the number of convolutions now running with OpenBLAS switched
+ * (1: this one alone), or 0, changing nothing, when OpenBLAS already uses one
+ * thread -- then the caller decides the threading and this backend adds none. */
+static int blas_single_begin(void)
 {
-    bool parallel = true;
+    int depth = 0;
     pthread_mutex_lock(&blas_mode_lock);
-    if (blas_mode_depth == 0) {
-        int threads = openblas_get_num_threads();
-        parallel = threads >= 2;
-        if (parallel) {
-            blas_mode_saved = threads;
+    if (blas_mode_depth > 0 || openblas_get_num_threads() >= 2) {
+        if (blas_mode_depth == 0) {
+            blas_mode_saved = openblas_get_num_threads();
             openblas_set_num_threads(1);
         }
+        depth = ++blas_mode_depth;
     }
-    if (parallel) blas_mode_depth++;
     pthread_mutex_unlock(&blas_mode_lock);
-    return parallel;
+    return depth;
 }
 
 static void blas_single_end(void)
@@ -147,6 +157,7 @@ typedef struct conv_part {
     float *col;
     float *out, *din, *dkernel; /* outputs, by kind */
     float dkernel_beta;         /* 0: overwrite dkernel (a private partial), 1: add */
+    float *dbias;               /* backward weights: += column sums of this part's dout */
     const float *in, *dout, *kernel, *bias;
 } conv_part;
 
@@ -164,8 +175,8 @@ static void conv_part_forward(const conv_part *p)
         }
         if (p->bias) /* the GEMM adds onto the bias (beta 1) */
             for (size_t r = 0; r < nr; r++) memcpy(dst + r * o, p->bias, o * sizeof(float));
-        openblas_sgemm(false, false, (int)nr, (int)o, (int)kd, 1.0f, a, (int)kd, p->kernel,
-                       (int)o, p->bias ? 1.0f : 0.0f, dst, (int)o);
+        openblas_sgemm(false, false, (int)nr, (int)o, (int)kd, 1.0f, a, (int)kd, p->kernel, (int)o,
+                       p->bias ? 1.0f : 0.0f, dst, (int)o);
     }
 }
 
@@ -191,6 +202,7 @@ static void conv_part_backward_weights(const conv_part *p)
     const thaw_conv_shape *s = p->s;
     const size_t o = (size_t)s->o, kd = conv_k_dim(s), end = p->row0 + p->rows;
     float beta = p->dkernel_beta;
+    if (p->dbias) column_sums_add(p->dbias, p->dout + p->row0 * o, p->rows, o, o);
     for (size_t r0 = p->row0; r0 < end; r0 += p->chunk, beta = 1.0f) {
         const size_t nr = end - r0 < p->chunk ? end - r0 : p->chunk;
         const float *a = p->in + r0 * kd;
@@ -208,6 +220,7 @@ static void conv_part_backward_weights(const conv_part *p)
 static void conv_part_pointwise_weights(const conv_part *p)
 {
     const size_t rows = conv_rows(p->s), o = (size_t)p->s->o, c = (size_t)p->s->c;
+    if (p->dbias) column_sums_add(p->dbias + p->oc0, p->dout + p->oc0, rows, p->ocs, o);
     for (size_t r0 = 0; r0 < rows; r0 += p->chunk) {
         const size_t nr = rows - r0 < p->chunk ? rows - r0 : p->chunk;
         openblas_sgemm(true, false, (int)c, (int)p->ocs, (int)nr, 1.0f, p->in + r0 * c, (int)c,
@@ -215,63 +228,177 @@ static void conv_part_pointwise_weights(const conv_part *p)
     }
 }
 
-static void *conv_part_thread(void *arg)
+/* --- the helper thread ---------------------------------------------------- */
+
+/* One long-lived helper thread runs the second part of a convolution while the
+ * calling thread runs the first. Waking an idle CPU costs 0.2-1 ms on the
+ * 2-vCPU VMs Thaw is measured on -- as long as a whole ResNet-20 convolution --
+ * so a thread per call does not pay, and after each job the helper polls for
+ * the next one for HELPER_SPIN_NS before it sleeps on a condition variable
+ * (OpenBLAS's own threads make the same trade, polling for ~0.1 s).
+ *
+ * A job is one slot word, generation << 2 | state. The caller posts part[1]
+ * (POSTED), runs part[0], then claims part[1] itself if the helper has not
+ * (CALLER) -- so a sleeping, slow or missing helper (e.g. after fork) costs
+ * nothing but the post -- or else waits until the helper marks it DONE. One
+ * caller at a time owns the helper; a concurrent caller runs both parts. */
+#define HELPER_SPIN_NS 2000000 /* 2 ms */
+
+enum { SLOT_POSTED = 0, SLOT_HELPER = 1, SLOT_CALLER = 2, SLOT_DONE = 3 };
+
+static struct {
+    pthread_once_t once;
+    bool started;
+    pthread_mutex_t owner; /* held by the caller using the helper */
+    pthread_mutex_t lock;  /* guards sleeping, pairs with wake */
+    pthread_cond_t wake;
+    bool sleeping;
+    _Atomic uint64_t slot; /* generation << 2 | state; generation 0 is never posted */
+    const conv_part *_Atomic job;
+} helper = {
+    .once = PTHREAD_ONCE_INIT,
+    .owner = PTHREAD_MUTEX_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+};
+
+static inline uint64_t slot_word(uint64_t gen, int state)
 {
-    const conv_part *p = arg;
-    p->run(p);
+    return gen << 2 | (uint64_t)state;
+}
+
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static bool helper_has_news(uint64_t seen)
+{
+    return atomic_load_explicit(&helper.slot, memory_order_acquire) >> 2 != seen;
+}
+
+static void *helper_main(void *arg)
+{
+    uint64_t seen = 0;
+    for (;;) {
+        const uint64_t t0 = now_ns();
+        while (!helper_has_news(seen)) {
+            if (now_ns() - t0 < HELPER_SPIN_NS) {
+                spin_pause();
+                continue;
+            }
+            pthread_mutex_lock(&helper.lock);
+            helper.sleeping = true;
+            while (!helper_has_news(seen)) pthread_cond_wait(&helper.wake, &helper.lock);
+            helper.sleeping = false;
+            pthread_mutex_unlock(&helper.lock);
+        }
+        seen = atomic_load_explicit(&helper.slot, memory_order_acquire) >> 2;
+        uint64_t posted = slot_word(seen, SLOT_POSTED);
+        if (atomic_compare_exchange_strong_explicit(&helper.slot, &posted,
+                                                    slot_word(seen, SLOT_HELPER),
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            const conv_part *p = atomic_load_explicit(&helper.job, memory_order_relaxed);
+            p->run(p);
+            atomic_store_explicit(&helper.slot, slot_word(seen, SLOT_DONE), memory_order_release);
+        }
+    }
     return NULL;
 }
 
-/* Runs part[0] here and part[1] (if any) on a second thread when the work is
- * worth it and OpenBLAS may use two threads; otherwise one after the other. */
+static void helper_start(void)
+{
+    pthread_t thread;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    helper.started = pthread_create(&thread, &attr, helper_main, NULL) == 0;
+    pthread_attr_destroy(&attr);
+}
+
+/* Runs part[0] here and part[1] on the helper; false (nothing run) when the
+ * helper is missing or busy with another caller. */
+static bool helper_run_pair(const conv_part part[2])
+{
+    pthread_once(&helper.once, helper_start);
+    if (!helper.started || pthread_mutex_trylock(&helper.owner) != 0) return false;
+
+    const uint64_t gen = (atomic_load_explicit(&helper.slot, memory_order_relaxed) >> 2) + 1;
+    atomic_store_explicit(&helper.job, &part[1], memory_order_relaxed);
+    atomic_store_explicit(&helper.slot, slot_word(gen, SLOT_POSTED), memory_order_release);
+    pthread_mutex_lock(&helper.lock);
+    if (helper.sleeping) pthread_cond_signal(&helper.wake);
+    pthread_mutex_unlock(&helper.lock);
+
+    part[0].run(&part[0]);
+
+    uint64_t posted = slot_word(gen, SLOT_POSTED);
+    if (atomic_compare_exchange_strong_explicit(&helper.slot, &posted, slot_word(gen, SLOT_CALLER),
+                                                memory_order_acq_rel, memory_order_acquire))
+        part[1].run(&part[1]);
+    else
+        while (atomic_load_explicit(&helper.slot, memory_order_acquire) !=
+               slot_word(gen, SLOT_DONE))
+            spin_pause();
+    pthread_mutex_unlock(&helper.owner);
+    return true;
+}
+
+/* Runs the parts with OpenBLAS single-threaded: part[1] on the helper thread
+ * when there are two parts worth it and no other convolution is running (the
+ * caller may be slicing the work over threads itself), otherwise one after the
+ * other. */
 static void conv_run_parts(const conv_part part[2], int nparts)
 {
     const thaw_conv_shape *s = part[0].s;
-    double macs = (double)conv_rows(s) * (double)conv_k_dim(s) * s->o;
-    if (nparts == 2 && macs >= CONV_PARALLEL_MIN_MACS && blas_single_begin()) {
-        pthread_t thread;
-        bool spawned = pthread_create(&thread, NULL, conv_part_thread, (void *)&part[1]) == 0;
-        part[0].run(&part[0]);
-        if (spawned)
-            pthread_join(thread, NULL);
-        else
-            part[1].run(&part[1]);
-        blas_single_end();
-        return;
-    }
-    for (int i = 0; i < nparts; i++) part[i].run(&part[i]);
+    const double macs = (double)conv_rows(s) * (double)conv_k_dim(s) * s->o;
+    const int running = blas_single_begin();
+    if (!(running == 1 && nparts == 2 && macs >= CONV_PARALLEL_MIN_MACS && helper_run_pair(part)))
+        for (int i = 0; i < nparts; i++) part[i].run(&part[i]);
+    if (running) blas_single_end();
 }
 
 /* Splits s into parts running `run`; col scratch per part, NULL when pointwise. */
-static int conv_split(conv_part part[2], const thaw_conv_shape *s,
-                      void (*run)(const conv_part *), float *scratch)
+static int conv_split(conv_part part[2], const thaw_conv_shape *s, void (*run)(const conv_part *),
+                      float *scratch)
 {
     size_t rows0;
     const int nparts = conv_parts(s, &rows0);
     const bool pointwise = conv_is_pointwise(s);
     const size_t chunk = pointwise ? CONV_POINTWISE_BLOCK_ROWS : conv_chunk_rows(s);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < nparts; i++)
         part[i] = (conv_part){
             .run = run,
             .s = s,
             .row0 = i == 0 ? 0 : rows0,
-            .rows = nparts == 1 ? conv_rows(s) : i == 0 ? rows0 : conv_rows(s) - rows0,
+            .rows = nparts == 1 ? conv_rows(s)
+                    : i == 0    ? rows0
+                                : conv_rows(s) - rows0,
             .chunk = chunk,
             .col = pointwise ? NULL : scratch + (size_t)i * chunk * conv_k_dim(s),
         };
     return nparts;
 }
 
-/* Scratch: per part one chunk of im2col rows, plus a private dkernel (K,o) for
- * the second part of backward weights. Pointwise convolutions need none: their
- * backward weights split the output channels instead of the rows. */
+/* Scratch: per part one chunk of im2col rows, plus a private dkernel (K,o) and
+ * dbias (o) for the second part of backward weights. Pointwise convolutions
+ * need none: their backward weights split the output channels, not the rows. */
 static size_t openblas_conv_scratch_floats(const thaw_conv_shape *s)
 {
     size_t rows0;
     if (conv_is_pointwise(s)) return 0;
     const int nparts = conv_parts(s, &rows0);
     const size_t kd = conv_k_dim(s);
-    return (size_t)nparts * conv_chunk_rows(s) * kd + (nparts == 2 ? kd * s->o : 0);
+    return (size_t)nparts * conv_chunk_rows(s) * kd + (nparts == 2 ? (kd + 1) * s->o : 0);
 }
 
 /* out (n,oh,ow,o) = conv(in (n,h,w,c), kernel (kh,kw,c,o)) + bias (o) or none;
@@ -306,26 +433,28 @@ static void openblas_conv_backward_data(float *din, const float *dout, const flo
 }
 
 /* dkernel (kh,kw,c,o) += in-patches^T @ dout (n,oh,ow,o); dbias (o) += column sums of
- * dout when not NULL. The first part adds into dkernel, the second into a
- * private (K,o) partial that is added afterwards. */
+ * dout when not NULL. The first part adds into dkernel and dbias, the second
+ * into private partials that are added afterwards. */
 static void openblas_conv_backward_weights(float *dkernel, float *dbias, const float *dout,
                                            const float *in, const thaw_conv_shape *s,
                                            float *scratch)
 {
-    const size_t rows = conv_rows(s), o = (size_t)s->o, kd = conv_k_dim(s);
-    if (dbias) column_sums_add(dbias, dout, rows, o);
+    const size_t o = (size_t)s->o, kd = conv_k_dim(s);
     conv_part part[2];
     if (conv_is_pointwise(s)) {
         const size_t o0 = (o + 1) / 2;
         const int nparts = o >= 2 ? 2 : 1;
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < nparts; i++)
             part[i] = (conv_part){
                 .run = conv_part_pointwise_weights,
                 .s = s,
                 .chunk = CONV_POINTWISE_BLOCK_ROWS,
                 .oc0 = i == 0 ? 0 : o0,
-                .ocs = nparts == 1 ? o : i == 0 ? o0 : o - o0,
+                .ocs = nparts == 1 ? o
+                       : i == 0    ? o0
+                                   : o - o0,
                 .dkernel = dkernel,
+                .dbias = dbias,
                 .in = in,
                 .dout = dout,
             };
@@ -333,15 +462,21 @@ static void openblas_conv_backward_weights(float *dkernel, float *dbias, const f
         return;
     }
     const int nparts = conv_split(part, s, conv_part_backward_weights, scratch);
-    float *partial = scratch + (size_t)nparts * part[0].chunk * kd;
+    float *partial_dk = scratch + (size_t)nparts * part[0].chunk * kd;
+    float *partial_db = partial_dk + kd * o;
+    if (nparts == 2 && dbias) memset(partial_db, 0, o * sizeof(float));
     for (int i = 0; i < nparts; i++) {
-        part[i].dkernel = i == 0 ? dkernel : partial;
+        part[i].dkernel = i == 0 ? dkernel : partial_dk;
         part[i].dkernel_beta = i == 0 ? 1.0f : 0.0f;
+        part[i].dbias = !dbias ? NULL : i == 0 ? dbias : partial_db;
         part[i].in = in;
         part[i].dout = dout;
     }
     conv_run_parts(part, nparts);
-    if (nparts == 2) add_floats(dkernel, partial, kd * o);
+    if (nparts == 2) {
+        add_floats(dkernel, partial_dk, kd * o);
+        if (dbias) add_floats(dbias, partial_db, o);
+    }
 }
 
 const thaw_backend thaw_backend_openblas = {
@@ -379,8 +514,8 @@ static size_t naive_conv_scratch_floats(const thaw_conv_shape *s)
     return 0;
 }
 
-static void naive_conv_forward(float *out, const float *in, const float *kernel,
-                               const float *bias, const thaw_conv_shape *s, float *scratch)
+static void naive_conv_forward(float *out, const float *in, const float *kernel, const float *bias,
+                               const thaw_conv_shape *s, float *scratch)
 {
     thaw_conv2d_forward_ref(out, in, kernel, bias, s);
 }

@@ -9,8 +9,19 @@ int thaw_conv_shape_init(thaw_conv_shape *s, int n, int h, int w, int c, int o, 
                          int sh, int sw, int pt, int pb, int pl, int pr)
 {
     *s = (thaw_conv_shape){
-        .n = n, .h = h, .w = w, .c = c, .o = o, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-        .pt = pt, .pb = pb, .pl = pl, .pr = pr,
+        .n = n,
+        .h = h,
+        .w = w,
+        .c = c,
+        .o = o,
+        .kh = kh,
+        .kw = kw,
+        .sh = sh,
+        .sw = sw,
+        .pt = pt,
+        .pb = pb,
+        .pl = pl,
+        .pr = pr,
     };
     if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || o <= 0 || kh <= 0 || kw <= 0 || sh <= 0 ||
         sw <= 0 || pt < 0 || pb < 0 || pl < 0 || pr < 0)
@@ -106,9 +117,9 @@ void thaw_conv2d_backward_weights_ref(float *dkernel, float *dbias, const float 
                             for (int ox = 0; ox < s->ow; ox++) {
                                 int ix = ox * s->sw - s->pl + kx;
                                 if (ix < 0 || ix >= s->w) continue;
-                                acc += (double)in[(((size_t)b * s->h + iy) * s->w + ix) * s->c +
-                                                  ci] *
-                                       dout[(((size_t)b * s->oh + oy) * s->ow + ox) * s->o + oc];
+                                acc +=
+                                    (double)in[(((size_t)b * s->h + iy) * s->w + ix) * s->c + ci] *
+                                    dout[(((size_t)b * s->oh + oy) * s->ow + ox) * s->o + oc];
                             }
                         }
                     dkernel[(((size_t)ky * s->kw + kx) * s->c + ci) * s->o + oc] += (float)acc;
@@ -178,8 +189,8 @@ static inline void zero_floats(float *dst, size_t n)
 
 /* col (rows, kh*kw*c): row r holds the input patch of output row row0 + r,
  * column (ky*kw + kx)*c + ci; padded taps are 0. A patch row (fixed ky) is one
- * contiguous run of the input row iy, so each tap row is at most one memset,
- * one memcpy and one memset. */
+ * contiguous run of the input row iy, so each patch row is at most a zero run,
+ * one copy and a zero run -- no per-element branches. */
 void thaw_im2col(float *col, const float *in, const thaw_conv_shape *s, size_t row0, size_t rows)
 {
     const size_t c = (size_t)s->c, kw = (size_t)s->kw, kh = (size_t)s->kh;
@@ -188,9 +199,8 @@ void thaw_im2col(float *col, const float *in, const thaw_conv_shape *s, size_t r
     conv_cursor p = conv_cursor_at(s, row0);
 
     if (kh == 1 && kw == 1 && s->pt == 0 && s->pl == 0) {
-        /* 1x1 without leading padding (e.g. strided projection shortcuts): a gather.
-         * Trailing padding is never read by a 1x1 tap with pt = pl = 0 unless the
-         * output grid reaches it, which the bounds check covers. */
+        /* 1x1 without leading padding (e.g. strided projection shortcuts): a gather of
+         * in[b, oy*sh, ox*sw, :], or zeros where the tap lies in bottom/right padding. */
         for (size_t r = 0; r < rows; r++, col += c, conv_cursor_next(&p, s)) {
             int iy = p.oy * s->sh, ix = p.ox * s->sw;
             if (iy < s->h && ix < s->w)
