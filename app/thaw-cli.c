@@ -77,7 +77,7 @@ static bool parse_float(const char *s, float lo, float hi, float *out)
 typedef struct run_opts {
     const char *data_dir;
     const char *arch;
-    int pretrain_epochs, pretrain_k, epochs, k, batch, eval_batch;
+    int pretrain_epochs, pretrain_k, epochs, k, val_k, batch, eval_batch;
     float pretrain_lr, lr;
     thaw_preset preset;
     thaw_tristate base_training;
@@ -137,14 +137,14 @@ static int cmd_finetune(const run_opts *o)
     const int source[5] = {0, 1, 2, 3, 4}, target[5] = {5, 6, 7, 8, 9};
     thaw_status st = thaw_dataset_subset(&src, &train, source, 5, o->pretrain_k, o->seed, &err);
     if (st == THAW_OK) st = thaw_dataset_subset(&tgt, &train, target, 5, o->k, o->seed + 1, &err);
-    if (st == THAW_OK) st = thaw_dataset_subset(&val, &test, target, 5, 0, 0, &err);
+    if (st == THAW_OK) st = thaw_dataset_subset(&val, &test, target, 5, o->val_k, 2, &err);
     thaw_dataset_free(&train);
     if (st != THAW_OK) {
         thaw_dataset_free(&test);
         return fail(&err);
     }
     thaw_dataset srcval;
-    st = thaw_dataset_subset(&srcval, &test, source, 5, 0, 0, &err);
+    st = thaw_dataset_subset(&srcval, &test, source, 5, o->val_k, 3, &err);
     thaw_dataset_free(&test);
     if (st != THAW_OK) return fail(&err);
 
@@ -248,6 +248,7 @@ static const char finetune_help[] =
     "  --pretrain-lr LR        source-task learning rate (default 0.05)\n"
     "  --epochs N              fine-tuning epochs (default 8)\n"
     "  --k N                   labelled target images per class (default 100)\n"
+    "  --val-k N               test images per class to validate on, 0 = all 1000 (default 0)\n"
     "  --batch N               batch size (default 32)\n"
     "  --lr LR                 fine-tuning learning rate, SGD momentum 0.9 (default 0.01)\n"
     "  --preset NAME           semantics preset (default keras3): keras3, tf-keras2,\n"
@@ -267,6 +268,7 @@ static int parse_finetune(int argc, char **argv, run_opts *o)
         {"lr", required_argument, 0, 'l'},            {"preset", required_argument, 0, 'p'},
         {"base-training", required_argument, 0, 't'}, {"unfreeze", no_argument, 0, 'u'},
         {"seed", required_argument, 0, 's'},          {"help", no_argument, 0, 'h'},
+        {"val-k", required_argument, 0, 'v'},
         {0, 0, 0, 0},
     };
     *o = (run_opts){.data_dir = THAW_FASHION_MNIST_DIR, .arch = "resnet20", .pretrain_epochs = 2,
@@ -319,6 +321,10 @@ static int parse_finetune(int argc, char **argv, run_opts *o)
             else return usage_error("--base-training: '%s' is not true, false or none", optarg);
             break;
         case 'u': o->freeze_base = false; break;
+        case 'v':
+            if (!parse_int(optarg, 0, 1000, &o->val_k))
+                return usage_error("--val-k: '%s' is not a number in 0..1000", optarg);
+            break;
         case 's':
             if (!parse_int(optarg, 0, 2147483647, &v))
                 return usage_error("--seed: '%s' is not a non-negative number", optarg);

@@ -362,7 +362,13 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
     m->call_training = THAW_TRUE;
     m->base_training = THAW_UNSET;
     m->bn_momentum = -1.0f;
-    m->backend = thaw_backend_default();
+    const char *be = getenv("THAW_BACKEND");
+    m->backend = be && *be ? thaw_backend_by_name(be) : thaw_backend_default();
+    if (!m->backend) {
+        free(m);
+        return thaw_error_set(err, THAW_ERR_ARG,
+                              "THAW_BACKEND='%s' names no backend (openblas, naive)", be);
+    }
     thaw_rng_seed(&m->rng, cfg->seed, 0xd50);
     atomic_init(&m->cancel, 0);
 
