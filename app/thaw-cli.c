@@ -157,6 +157,7 @@ static int cmd_finetune(const run_opts *o)
     cfg.classes = 5;
     cfg.dropout = 0.2f;
     cfg.seed = o->seed;
+    thaw_model_config_set_standardize(&cfg, THAW_FASHION_MEAN, THAW_FASHION_STD);
     thaw_model *pre = NULL, *m = NULL;
     thaw_rng rng;
     thaw_rng_seed(&rng, o->seed, 0x7a11);

@@ -59,9 +59,7 @@ thaw_status thaw_fashion_load(thaw_dataset *out, const char *dir, const char *pr
             st = thaw_error_set(err, THAW_ERR_NOMEM, "out of memory loading '%s'", ipath);
             thaw_dataset_free(out);
         } else {
-            const float scale = 1.0f / (255.0f * THAW_FASHION_STD);
-            const float shift = THAW_FASHION_MEAN / THAW_FASHION_STD;
-            for (size_t i = 0; i < img.count; i++) out->x[i] = img.data[i] * scale - shift;
+            for (size_t i = 0; i < img.count; i++) out->x[i] = img.data[i];
             for (int i = 0; i < out->n; i++) out->y[i] = lab.data[i];
         }
     }

@@ -12,19 +12,22 @@
 typedef struct thaw_dataset {
     int n;          /* images */
     int h, w, c;    /* image shape */
-    float *x;       /* (n, h, w, c) */
+    float *x;       /* (n, h, w, c) raw pixel values, 0..255 */
     int32_t *y;     /* (n) labels in [0, classes) */
     int classes;
 } thaw_dataset;
 
-/* Fashion-MNIST mean and standard deviation of the pixel values / 255, the
- * normalisation of ../shared/bench/pytorch_resnet20.py. */
-#define THAW_FASHION_MEAN 0.2860f
-#define THAW_FASHION_STD 0.3530f
+/* Fashion-MNIST mean and standard deviation in pixel units (0.2860 and
+ * 0.3530 of 255: the normalisation of ../shared/bench/pytorch_resnet20.py);
+ * models trained on it standardise their input with these
+ * (thaw_model_config_set_standardize). */
+#define THAW_FASHION_MEAN (0.2860f * 255.0f)
+#define THAW_FASHION_STD (0.3530f * 255.0f)
 
 /* Loads "<dir>/<prefix>-images-idx3-ubyte[.gz]" and "-labels-idx1-ubyte[.gz]"
- * (prefix "train" or "t10k"), normalised as (x/255 - mean)/std. Errors name
- * the file: bad magic, truncated, counts differ, label out of range. */
+ * (prefix "train" or "t10k") as raw pixel values 0..255: normalisation
+ * belongs to the model. Errors name the file: bad magic, truncated, counts
+ * differ, label out of range. */
 thaw_status thaw_fashion_load(thaw_dataset *out, const char *dir, const char *prefix,
                               thaw_error *err);
 

@@ -41,6 +41,50 @@ void thaw_model_config_default(thaw_model_config *cfg)
     cfg->in_c = 1;
     cfg->classes = 10;
     cfg->seed = 1;
+    for (int k = 0; k < 4; k++) cfg->input_scale[k] = 1.0f;
+}
+
+void thaw_model_config_set_standardize(thaw_model_config *cfg, float mean, float std)
+{
+    cfg->input_bgr = false;
+    for (int k = 0; k < 4; k++) {
+        cfg->input_mean[k] = mean;
+        cfg->input_scale[k] = 1.0f / std;
+    }
+}
+
+void thaw_model_config_set_caffe(thaw_model_config *cfg)
+{
+    static const float bgr_mean[3] = {103.939f, 116.779f, 123.68f};
+    cfg->input_bgr = true;
+    for (int k = 0; k < 4; k++) {
+        cfg->input_mean[k] = k < 3 ? bgr_mean[k] : 0.0f;
+        cfg->input_scale[k] = 1.0f;
+    }
+}
+
+bool thaw_model_config_input_identity(const thaw_model_config *cfg)
+{
+    if (cfg->input_bgr && cfg->in_c > 1) return false;
+    for (int k = 0; k < cfg->in_c && k < 4; k++)
+        if (cfg->input_mean[k] != 0.0f || cfg->input_scale[k] != 1.0f) return false;
+    return true;
+}
+
+/* The input layer: raw pixels (n, h, w, c) -> preprocessed network input. */
+static void preprocess_input(float *restrict y, const float *restrict x, size_t pixels,
+                             const thaw_model_config *cfg)
+{
+    const int c = cfg->in_c;
+    if (thaw_model_config_input_identity(cfg)) {
+        memcpy(y, x, pixels * (size_t)c * sizeof(float));
+        return;
+    }
+    for (size_t p = 0; p < pixels; p++)
+        for (int k = 0; k < c; k++) {
+            int src = cfg->input_bgr ? c - 1 - k : k;
+            y[p * c + k] = (x[p * c + src] - cfg->input_mean[k]) * cfg->input_scale[k];
+        }
 }
 
 /* ------------------------------------------------------------------ builder */
@@ -350,6 +394,14 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return thaw_error_set(err, THAW_ERR_ARG, "dropout rate %g is not in [0, 1)",
                               (double)cfg->dropout);
+    for (int k = 0; k < cfg->in_c && k < 4; k++)
+        if (!isfinite(cfg->input_mean[k]) || !isfinite(cfg->input_scale[k]) ||
+            cfg->input_scale[k] == 0.0f)
+            return thaw_error_set(err, THAW_ERR_ARG, "input channel %d: mean %g, scale %g", k,
+                                  (double)cfg->input_mean[k], (double)cfg->input_scale[k]);
+    if (cfg->input_bgr && cfg->in_c != 3)
+        return thaw_error_set(err, THAW_ERR_ARG, "BGR input needs 3 channels, not %d",
+                              cfg->in_c);
     if (!(cfg->bn_eps >= 0.0f && cfg->bn_eps < 1.0f))
         return thaw_error_set(err, THAW_ERR_ARG, "BatchNorm epsilon %g is not in [0, 1)",
                               (double)cfg->bn_eps);
@@ -611,7 +663,7 @@ thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_p
         double t0 = m->profile ? now_ns() : 0.0;
         switch (l->kind) {
         case THAW_LAYER_INPUT:
-            memcpy(l->out, x, count * sizeof(float));
+            preprocess_input(l->out, x, (size_t)n * l->oh * l->ow, &m->cfg);
             break;
         case THAW_LAYER_CONV2D: {
             thaw_conv_shape s = conv_shape(m, l, n);

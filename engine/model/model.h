@@ -105,7 +105,25 @@ typedef struct thaw_model_config {
     bool pooling_avg;  /* without a top: end with GlobalAveragePooling2D ("avg_pool") */
     float bn_eps;      /* 0: the architecture's default (1.001e-5, Keras applications) */
     uint64_t seed;     /* weight initialisation and the dropout stream */
+
+    /* Input preprocessing, applied by the input layer to raw pixel values
+     * (0..255): channel k of the network input is
+     *   (x[src] - input_mean[k]) * input_scale[k],  src = input_bgr ? C-1-k : k.
+     * Identity by default (mean 0, scale 1). Keras's 'caffe' mode (ResNet50)
+     * is input_bgr with means 103.939, 116.779, 123.68 (B, G, R) and scale 1. */
+    bool input_bgr;
+    float input_mean[4];
+    float input_scale[4];
 } thaw_model_config;
+
+/* Standardise every channel: (x - mean) / std, in pixel units. */
+void thaw_model_config_set_standardize(thaw_model_config *cfg, float mean, float std);
+
+/* Keras applications' 'caffe' preprocessing (RGB -> BGR, ImageNet means). */
+void thaw_model_config_set_caffe(thaw_model_config *cfg);
+
+/* True when cfg's preprocessing is the identity. */
+bool thaw_model_config_input_identity(const thaw_model_config *cfg);
 
 /* Sensible defaults: resnet20 on 28x28x1, 10 classes, no hidden layer. */
 void thaw_model_config_default(thaw_model_config *cfg);

@@ -174,8 +174,48 @@ static void test_errors(void)
     CHECK(thaw_model_new(&m, &cfg, &err) == THAW_ERR_ARG);
 }
 
+static void test_preprocessing(void)
+{
+    /* Keras 'caffe': RGB -> BGR, minus the ImageNet means (SEMANTICS.md §4.3). */
+    thaw_model_config cfg;
+    thaw_model_config_default(&cfg);
+    snprintf(cfg.arch, sizeof cfg.arch, "resnet8");
+    cfg.in_h = cfg.in_w = 2;
+    cfg.in_c = 3;
+    thaw_model_config_set_caffe(&cfg);
+    thaw_model *m;
+    thaw_error err;
+    CHECK(thaw_model_new(&m, &cfg, &err) == THAW_OK);
+    float x[12] = {10, 20, 30, 255, 0, 128, 1, 2, 3, 4, 5, 6};
+    CHECK(thaw_model_forward(m, x, 1, THAW_PHASE_PREDICT, false, NULL, &err) == THAW_OK);
+    const float *in = m->layers[0].out;
+    const float mean[3] = {103.939f, 116.779f, 123.68f};
+    for (int p = 0; p < 4; p++)
+        for (int k = 0; k < 3; k++)
+            CHECK_MSG(in[p * 3 + k] == x[p * 3 + 2 - k] - mean[k], "pixel %d channel %d: %g", p,
+                      k, (double)in[p * 3 + k]);
+    thaw_model_free(m);
+    /* standardisation, and bad settings */
+    thaw_model_config_default(&cfg);
+    cfg.in_h = cfg.in_w = 4;
+    thaw_model_config_set_standardize(&cfg, 72.93f, 90.0f);
+    CHECK(!thaw_model_config_input_identity(&cfg));
+    CHECK(thaw_model_new(&m, &cfg, &err) == THAW_OK);
+    float g[16];
+    for (int i = 0; i < 16; i++) g[i] = (float)(i * 16);
+    CHECK(thaw_model_forward(m, g, 1, THAW_PHASE_PREDICT, false, NULL, &err) == THAW_OK);
+    CHECK(m->layers[0].out[5] == (80.0f - 72.93f) * (1.0f / 90.0f));
+    thaw_model_free(m);
+    cfg.input_bgr = true; /* with one channel */
+    CHECK(thaw_model_new(&m, &cfg, &err) == THAW_ERR_ARG);
+    thaw_model_config_default(&cfg);
+    cfg.input_scale[0] = 0.0f;
+    CHECK(thaw_model_new(&m, &cfg, &err) == THAW_ERR_ARG);
+}
+
 int main(void)
 {
+    test_preprocessing();
     test_resnet50();
     test_cifar();
     test_errors();
