@@ -430,11 +430,9 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
     if (st == THAW_OK) {
         m->param_mem = alloc_floats(m->n_floats);
         m->grad_mem = alloc_floats(m->n_floats);
-        m->opt_m = alloc_floats(m->n_floats);
-        m->opt_v = alloc_floats(m->n_floats);
         m->opt_steps = calloc((size_t)m->n_params + 1, sizeof *m->opt_steps);
         m->reach = calloc((size_t)m->n_layers, sizeof *m->reach);
-        if (!m->param_mem || !m->grad_mem || !m->opt_m || !m->opt_v || !m->opt_steps || !m->reach)
+        if (!m->param_mem || !m->grad_mem || !m->opt_steps || !m->reach)
             st = thaw_error_set(err, THAW_ERR_NOMEM, "out of memory for %zu parameters",
                                 m->n_floats);
     }

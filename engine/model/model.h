@@ -139,8 +139,9 @@ typedef struct thaw_model {
     size_t n_floats;  /* size of each arena in floats */
     float *param_mem; /* parameters and BN moving statistics */
     float *grad_mem;  /* gradients (zeroed each step) */
-    float *opt_m;     /* optimizer state: SGD momentum buffer / Adam first moment */
-    float *opt_v;     /* Adam second moment */
+    float *opt_m;     /* optimizer state: SGD momentum buffer / Adam first moment;
+                         allocated by the first optimizer step that needs it */
+    float *opt_v;     /* Adam second moment, likewise */
     uint32_t *opt_steps; /* per param tensor: optimizer steps taken (Adam bias correction) */
 
     /* semantics */

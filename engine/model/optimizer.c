@@ -2,6 +2,8 @@
 #include "model/optimizer.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 void thaw_optimizer_default(thaw_optimizer *opt, thaw_opt_kind kind)
 {
@@ -67,8 +69,22 @@ static void adam_update(float *restrict p, float *restrict m1, float *restrict m
     }
 }
 
-void thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt)
+static float *zeroed_arena(size_t n)
 {
+    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+thaw_status thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt, thaw_error *err)
+{
+    bool need_v = opt->kind == THAW_OPT_ADAM;
+    if (!m->opt_m) m->opt_m = zeroed_arena(m->n_floats);
+    if (need_v && !m->opt_v) m->opt_v = zeroed_arena(m->n_floats);
+    if (!m->opt_m || (need_v && !m->opt_v))
+        return thaw_error_set(err, THAW_ERR_NOMEM, "out of memory for the optimizer state (%zu MB)",
+                              m->n_floats * sizeof(float) >> 20);
     for (int i = 0; i < m->n_params; i++) {
         const thaw_param *p = &m->params[i];
         const thaw_layer *l = &m->layers[p->layer];
@@ -84,4 +100,5 @@ void thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt)
             adam_update(w, m->opt_m + p->offset, m->opt_v + p->offset, g, p->count, lr,
                         opt->beta1, opt->beta2, opt->eps, opt->weight_decay, t);
     }
+    return THAW_OK;
 }

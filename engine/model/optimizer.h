@@ -36,7 +36,9 @@ void thaw_optimizer_default(thaw_optimizer *opt, thaw_opt_kind kind);
 /* Checks the settings (finite, lr >= 0, momentum in [0,1), betas in [0,1), eps > 0). */
 thaw_status thaw_optimizer_validate(const thaw_optimizer *opt, thaw_error *err);
 
-/* Applies one update from grad_mem to every trained parameter. */
-void thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt);
+/* Applies one update from grad_mem to every trained parameter. Allocates the
+ * optimizer-state arenas on first use (THAW_ERR_NOMEM if that fails; nothing
+ * is changed then). */
+thaw_status thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt, thaw_error *err);
 
 #endif

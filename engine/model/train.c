@@ -115,10 +115,13 @@ thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *
                               "loss is %g at step %llu: the learning rate (%g) is probably too "
                               "high; parameters left unchanged",
                               loss, (unsigned long long)m->steps + 1, (double)opt->lr);
-    thaw_model_apply_bn_updates(m, n);
+    /* The optimizer can fail only allocating its state, before it moves anything;
+     * the moving statistics follow once it succeeded. */
     memset(m->grad_mem, 0, m->n_floats * sizeof(float));
     thaw_model_backward(m, n);
-    thaw_optimizer_step(m, opt);
+    st = thaw_optimizer_step(m, opt, err);
+    if (st != THAW_OK) return st;
+    thaw_model_apply_bn_updates(m, n);
     m->steps++;
     if (rep) {
         rep->loss = loss;

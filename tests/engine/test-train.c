@@ -233,8 +233,8 @@ static void test_optimizers(void)
     g[0] = 0.5f, g[1] = 0.25f;
     thaw_optimizer opt = {.kind = THAW_OPT_SGD, .lr = 0.1f, .momentum = 0.9f, .nesterov = true,
                           .weight_decay = 0.01f};
-    thaw_optimizer_step(m, &opt);
-    thaw_optimizer_step(m, &opt);
+    CHECK(thaw_optimizer_step(m, &opt, NULL) == THAW_OK);
+    CHECK(thaw_optimizer_step(m, &opt, NULL) == THAW_OK);
     /* by hand, lr 0.05: g' = g + wd*w; buf = 0.9 buf + g'; w -= lr (g' + 0.9 buf) */
     double ww[2] = {1.0, -2.0}, buf[2] = {0, 0}, gg[2] = {0.5, 0.25};
     for (int s = 0; s < 2; s++)
@@ -246,7 +246,7 @@ static void test_optimizers(void)
     float want[2] = {(float)ww[0], (float)ww[1]};
     thaw_test_close("nesterov sgd", w, want, 2, 1e-7, 1e-6);
 
-    memset(m->opt_m, 0, m->n_floats * sizeof(float));
+    memset(m->opt_m, 0, m->n_floats * sizeof(float)); /* allocated by the SGD steps */
     memset(m->opt_steps, 0, (size_t)m->n_params * sizeof *m->opt_steps);
     w[0] = 1.0f, w[1] = -2.0f;
     thaw_optimizer adam;
@@ -255,7 +255,7 @@ static void test_optimizers(void)
     double m1[2] = {0, 0}, m2[2] = {0, 0};
     ww[0] = 1.0, ww[1] = -2.0;
     for (int s = 1; s <= 3; s++) {
-        thaw_optimizer_step(m, &adam);
+        CHECK(thaw_optimizer_step(m, &adam, NULL) == THAW_OK);
         for (int i = 0; i < 2; i++) {
             m1[i] = 0.9 * m1[i] + 0.1 * gg[i];
             m2[i] = 0.999 * m2[i] + 0.001 * gg[i] * gg[i];
