@@ -391,6 +391,8 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
         cfg->head_hidden > 100000)
         return thaw_error_set(err, THAW_ERR_ARG, "model head: classes %d, hidden %d",
                               cfg->classes, cfg->head_hidden);
+    if (cfg->width < 0 || cfg->width > 4096)
+        return thaw_error_set(err, THAW_ERR_ARG, "model width %d is out of range", cfg->width);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return thaw_error_set(err, THAW_ERR_ARG, "dropout rate %g is not in [0, 1)",
                               (double)cfg->dropout);

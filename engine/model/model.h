@@ -104,6 +104,10 @@ typedef struct thaw_model_config {
     float dropout;     /* > 0: Dropout(rate) "head_dropout" before the classifier */
     bool pooling_avg;  /* without a top: end with GlobalAveragePooling2D ("avg_pool") */
     float bn_eps;      /* 0: the architecture's default (1.001e-5, Keras applications) */
+    int width;         /* filters of the first stage; 0: 16 (CIFAR-style) or 64 (ImageNet).
+                          Small widths make tiny test models of the big graphs. */
+    bool no_pool_pad;  /* ImageNet-style without pool1_pad: keras-applications <= 1.0.5
+                          and Keras 1 (112 -> 55 after pool1) */
     uint64_t seed;     /* weight initialisation and the dropout stream */
 
     /* Input preprocessing, applied by the input layer to raw pixel values

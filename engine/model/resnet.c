@@ -109,18 +109,20 @@ thaw_status thaw_resnet_build(thaw_builder *b)
     b->in_base = true;
     int x = thaw_build_input(b, "input_1", cfg->in_h, cfg->in_w, cfg->in_c);
     if (a->cifar) {
-        x = thaw_build_conv(b, "conv1_conv", x, 16, 3, 1, true, a->conv_bias);
+        x = thaw_build_conv(b, "conv1_conv", x, cfg->width > 0 ? cfg->width : 16, 3, 1, true,
+                            a->conv_bias);
         x = thaw_build_bn(b, "conv1_bn", x, eps);
         x = thaw_build_relu(b, "conv1_relu", x);
     } else {
         x = thaw_build_pad(b, "conv1_pad", x, 3);
-        x = thaw_build_conv(b, "conv1_conv", x, 64, 7, 2, false, a->conv_bias);
+        x = thaw_build_conv(b, "conv1_conv", x, cfg->width > 0 ? cfg->width : 64, 7, 2, false,
+                            a->conv_bias);
         x = thaw_build_bn(b, "conv1_bn", x, eps);
         x = thaw_build_relu(b, "conv1_relu", x);
-        x = thaw_build_pad(b, "pool1_pad", x, 1);
+        if (!cfg->no_pool_pad) x = thaw_build_pad(b, "pool1_pad", x, 1);
         x = thaw_build_maxpool(b, "pool1_pool", x, 3, 2);
     }
-    int width = a->cifar ? 16 : 64;
+    int width = cfg->width > 0 ? cfg->width : a->cifar ? 16 : 64;
     for (int s = 0; s < a->stages; s++) {
         b->stage = s + 1;
         for (int k = 1; k <= a->blocks[s]; k++) {

@@ -85,6 +85,21 @@ static void test_resnet50(void)
     c = thaw_model_count_params(m);
     CHECK_MSG(c.total == 25636712, "with top: total %zu", c.total);
     thaw_model_free(m);
+    /* keras-applications <= 1.0.5: no pool1_pad, 112 -> 55 */
+    thaw_model_config cfg;
+    thaw_model_config_default(&cfg);
+    snprintf(cfg.arch, sizeof cfg.arch, "resnet50");
+    cfg.in_h = cfg.in_w = 224;
+    cfg.in_c = 3;
+    cfg.classes = 0;
+    cfg.no_pool_pad = true;
+    cfg.width = 4; /* a tiny ResNet50 graph */
+    thaw_error err;
+    CHECK(thaw_model_new(&m, &cfg, &err) == THAW_OK);
+    CHECK(m->n_layers == 174 && thaw_model_find_layer(m, "pool1_pad") < 0);
+    CHECK(m->layers[thaw_model_find_layer(m, "pool1_pool")].oh == 55);
+    CHECK(thaw_model_output(m)->oh == 7 && thaw_model_output(m)->oc == 4 * 4 * 8);
+    thaw_model_free(m);
     /* pooling='avg': 176 */
     m = build("resnet50", 224, 224, 3, 0, true);
     if (!m) return;
