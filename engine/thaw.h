@@ -11,6 +11,11 @@
 #include "model/summary.h"
 #include "model/train.h"
 #include "data/dataset.h"
+#include "io/checkpoint.h"
+#include "io/keras_h5.h"
+#include "data/folder.h"
 #include "data/idx.h"
+#include "data/png.h"
+#include "data/transform.h"
 
 #endif
