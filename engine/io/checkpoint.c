@@ -1082,7 +1082,7 @@ static thaw_status load_file(reader *r, thaw_model **out)
     if (st == THAW_OK) {
         thaw_error e;
         thaw_error_clear(&e);
-        thaw_status ms = thaw_model_new(&m, &meta.cfg, &e);
+        thaw_status ms = thaw_model_new_uninitialized(&m, &meta.cfg, &e);
         if (ms != THAW_OK)
             st = rfail(r, ms == THAW_ERR_NOMEM ? ms : THAW_ERR_FORMAT, "config: %s", e.msg);
     }

@@ -1080,7 +1080,10 @@ static thaw_status load(kctx *c, const thaw_keras_options *o, thaw_model **out)
 
     thaw_error merr = {0};
     thaw_model *m = NULL;
-    st = thaw_model_new(&m, &cfg, &merr);
+    /* Every parameter comes from the file unless a new head is built, which
+     * needs its usual random initialisation. */
+    bool new_head = !top_from_file && cfg.classes > 0;
+    st = new_head ? thaw_model_new(&m, &cfg, &merr) : thaw_model_new_uninitialized(&m, &cfg, &merr);
     if (st != THAW_OK)
         return fail(c, st, "cannot build the %s model (%dx%dx%d input, width %d): %s", cfg.arch,
                     cfg.in_h, cfg.in_w, cfg.in_c, cfg.width, merr.msg);

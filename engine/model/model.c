@@ -380,7 +380,22 @@ static void init_weights(thaw_model *m)
     }
 }
 
+static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, bool init,
+                             thaw_error *err);
+
 thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_error *err)
+{
+    return model_new(out, cfg, true, err);
+}
+
+thaw_status thaw_model_new_uninitialized(thaw_model **out, const thaw_model_config *cfg,
+                                         thaw_error *err)
+{
+    return model_new(out, cfg, false, err);
+}
+
+static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, bool init,
+                             thaw_error *err)
 {
     *out = NULL;
     if (cfg->in_h <= 0 || cfg->in_w <= 0 || cfg->in_c <= 0 || cfg->in_h > 4096 ||
@@ -396,6 +411,10 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return thaw_error_set(err, THAW_ERR_ARG, "dropout rate %g is not in [0, 1)",
                               (double)cfg->dropout);
+    if (cfg->in_c > 4 && !thaw_model_config_input_identity(cfg))
+        return thaw_error_set(err, THAW_ERR_ARG,
+                              "input preprocessing is defined for at most 4 channels, not %d",
+                              cfg->in_c);
     for (int k = 0; k < cfg->in_c && k < 4; k++)
         if (!isfinite(cfg->input_mean[k]) || !isfinite(cfg->input_scale[k]) ||
             cfg->input_scale[k] == 0.0f)
@@ -453,7 +472,7 @@ thaw_status thaw_model_new(thaw_model **out, const thaw_model_config *cfg, thaw_
         thaw_model_free(m);
         return st;
     }
-    init_weights(m);
+    if (init) init_weights(m);
     *out = m;
     return THAW_OK;
 }
