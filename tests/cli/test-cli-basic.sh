@@ -31,7 +31,7 @@ expect 2 "unknown preset 'keras4'" -- finetune --preset keras4
 expect 2 "--base-training: 'maybe'" -- finetune --base-training maybe
 expect 2 "unknown or incomplete option '--bogus'" -- finetune --bogus
 expect 2 "unexpected argument 'extra'" -- finetune extra
-expect 1 "cannot open '/nonexistent/train-images-idx3-ubyte.gz'" -- finetune --data /nonexistent
+expect 1 "cannot open '/nonexistent/train-images-idx3-ubyte.gz'" -- pretrain --data /nonexistent --save x.thaw
 
 # Keras's counts for ResNet50 without the top (SEMANTICS.md §4.1)
 expect 0 "Total params: 23,587,712" -- summary --arch resnet50 --input 224x224x3 --classes 0
@@ -43,19 +43,30 @@ expect 0 "batch stats, updating" -- summary --freeze-base --preset pytorch
 expect 1 "unknown architecture 'resnet7'" -- summary --arch resnet7
 expect 2 "--input: 'big' is not HxWxC" -- summary --input big
 
-# a short real run: the loss printed for epoch 3 is below that of epoch 1. (50
-# pretraining steps leave Keras-momentum moving statistics far from the data,
-# so this run trains the whole network with PyTorch semantics.)
+# Real runs on Fashion-MNIST: pretrain a small model and save it, fine-tune the
+# shipped model (the loss printed for epoch 3 is below that of epoch 1), and
+# fine-tune from the freshly saved one.
 data=/usr/share/datasets/fashion-mnist
 if [ -r "$data/train-images-idx3-ubyte.gz" ]; then
-  expect 0 "done in" -- finetune --pretrain-k 200 --pretrain-epochs 1 --epochs 3 --k 40 \
-    --val-k 50 --batch 20 --lr 0.02 --preset pytorch --unfreeze
+  expect 0 "saved $tmp/small.thaw" -- pretrain --arch resnet8 --k 40 --epochs 1 --batch 20 \
+    --save "$tmp/small.thaw"
+  expect 2 "--save FILE is required" -- pretrain --epochs 1
+  expect 1 "cannot" -- pretrain --k 40 --epochs 1 --batch 20 --save /nonexistent/dir/x.thaw
+  expect 0 "done in" -- finetune --epochs 3 --k 40 --val-k 50 --batch 20 --lr 0.05
   l1=$(awk '$1 == "1" && NF == 6 {print $2}' "$tmp/out")
   l3=$(awk '$1 == "3" && NF == 6 {print $2}' "$tmp/out")
   awk -v a="$l1" -v b="$l3" 'BEGIN { exit !(a != "" && b != "" && b < a) }' ||
     fail "fine-tune loss did not fall: epoch 1 '$l1', epoch 3 '$l3'"
+  expect 0 "saved $tmp/tuned.thaw" -- finetune --base "$tmp/small.thaw" --epochs 1 --k 20 \
+    --val-k 20 --batch 20 --shift invert --augment flip,shift:2 --preset pytorch \
+    --save "$tmp/tuned.thaw"
+  grep -q "shift invert; augment flip,shift:2" "$tmp/out" || fail "finetune did not echo the shift"
+  expect 1 "cannot read '$tmp/none.thaw'|cannot open" -- finetune --base "$tmp/none.thaw"
+  expect 2 "--shift: .*flip.* is augmentation" -- finetune --shift flip
+  expect 2 "--augment" -- finetune --augment bogus:3
+  expect 1 "larger than the 10 target images" -- finetune --k 2 --batch 32 --epochs 1
 else
-  echo "SKIP the real fine-tune: $data not installed"
+  echo "SKIP the real runs: $data not installed"
 fi
 
 if [ $fails -gt 0 ]; then
