@@ -978,14 +978,6 @@ static thaw_status match_tensors(reader *r, thaw_model *m, entry *ents, uint32_t
     return st;
 }
 
-static float *zeroed_arena(size_t n)
-{
-    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
-}
-
 static thaw_status read_tensor(reader *r, thaw_model *m, const entry *e, unsigned char *buf)
 {
     if (e->offset > (uint64_t)INT64_MAX || fseeko(r->f, (off_t)e->offset, SEEK_SET) != 0)
@@ -1088,9 +1080,9 @@ static thaw_status load_file(reader *r, thaw_model **out)
     }
     bool has[G_COUNT];
     if (st == THAW_OK) st = match_tensors(r, m, ents, count, has);
-    if (st == THAW_OK && has[G_OPT_M] && !(m->opt_m = zeroed_arena(m->n_floats)))
+    if (st == THAW_OK && has[G_OPT_M] && !(m->opt_m = thaw_alloc_floats(m->n_floats)))
         st = rfail(r, THAW_ERR_NOMEM, "out of memory for the optimizer state");
-    if (st == THAW_OK && has[G_OPT_V] && !(m->opt_v = zeroed_arena(m->n_floats)))
+    if (st == THAW_OK && has[G_OPT_V] && !(m->opt_v = thaw_alloc_floats(m->n_floats)))
         st = rfail(r, THAW_ERR_NOMEM, "out of memory for the optimizer state");
     for (uint32_t i = 0; st == THAW_OK && i < count; i++) st = read_tensor(r, m, &ents[i], buf);
     if (st == THAW_OK) {

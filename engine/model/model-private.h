@@ -31,6 +31,10 @@ int thaw_build_dropout(thaw_builder *b, const char *name, int in, float rate);
 /* Builds the ResNet graph of m->cfg into b (resnet.c). */
 thaw_status thaw_resnet_build(thaw_builder *b);
 
+/* n zeroed floats, 64-byte aligned (an arena or a tensor); NULL when out of
+ * memory. Free with free(). */
+float *thaw_alloc_floats(size_t n);
+
 /* Number of float elements of layer l's output per image. */
 static inline size_t thaw_layer_size(const thaw_layer *l)
 {

@@ -348,10 +348,10 @@ static thaw_status register_params(thaw_model *m, thaw_error *err)
     return THAW_OK;
 }
 
-static void *alloc_floats(size_t n)
+float *thaw_alloc_floats(size_t n)
 {
     size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, bytes);
+    float *p = aligned_alloc(64, bytes);
     if (p) memset(p, 0, bytes);
     return p;
 }
@@ -449,8 +449,8 @@ static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, boo
     thaw_status st = thaw_resnet_build(&b);
     if (st == THAW_OK) st = register_params(m, err);
     if (st == THAW_OK) {
-        m->param_mem = alloc_floats(m->n_floats);
-        m->grad_mem = alloc_floats(m->n_floats);
+        m->param_mem = thaw_alloc_floats(m->n_floats);
+        m->grad_mem = thaw_alloc_floats(m->n_floats);
         m->opt_steps = calloc((size_t)m->n_params + 1, sizeof *m->opt_steps);
         m->reach = calloc((size_t)m->n_layers, sizeof *m->reach);
         if (!m->param_mem || !m->grad_mem || !m->opt_steps || !m->reach)
@@ -599,9 +599,9 @@ thaw_status thaw_model_reserve(thaw_model *m, int n, thaw_error *err)
         if (need > scratch) scratch = need;
     }
     const thaw_layer *outl = thaw_model_output(m);
-    m->act_mem = alloc_floats(total);
-    m->scratch = alloc_floats(scratch);
-    m->probs = alloc_floats((size_t)n * thaw_layer_size(outl));
+    m->act_mem = thaw_alloc_floats(total);
+    m->scratch = thaw_alloc_floats(scratch);
+    m->probs = thaw_alloc_floats((size_t)n * thaw_layer_size(outl));
     bool ok = m->act_mem && m->scratch && m->probs;
     float *p = m->act_mem;
     for (int i = 0; ok && i < m->n_layers; i++) {

@@ -1,6 +1,8 @@
 /* SGD and Adam over the parameter arena (formulas in optimizer.h). */
 #include "model/optimizer.h"
 
+#include "model/model-private.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,19 +71,11 @@ static void adam_update(float *restrict p, float *restrict m1, float *restrict m
     }
 }
 
-static float *zeroed_arena(size_t n)
-{
-    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
-}
-
 thaw_status thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt, thaw_error *err)
 {
     bool need_v = opt->kind == THAW_OPT_ADAM;
-    if (!m->opt_m) m->opt_m = zeroed_arena(m->n_floats);
-    if (need_v && !m->opt_v) m->opt_v = zeroed_arena(m->n_floats);
+    if (!m->opt_m) m->opt_m = thaw_alloc_floats(m->n_floats);
+    if (need_v && !m->opt_v) m->opt_v = thaw_alloc_floats(m->n_floats);
     if (!m->opt_m || (need_v && !m->opt_v))
         return thaw_error_set(err, THAW_ERR_NOMEM, "out of memory for the optimizer state (%zu MB)",
                               m->n_floats * sizeof(float) >> 20);
