@@ -17,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <glib.h>
+
+#include "setup.h"
 #include "thaw.h"
 
 #ifndef THAW_MODELS_DIR
@@ -338,104 +341,204 @@ static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
 
 /* ------------------------------------------------------------- finetune */
 
-typedef struct run_opts {
-    const char *data_dir, *base, *save;
-    int epochs, k, val_k, batch, hidden;
-    float lr, dropout;
-    thaw_preset preset;
-    thaw_tristate base_training;
-    bool freeze_base;
-    thaw_transform shift, augment;
-    uint64_t seed;
-} run_opts;
-
-/* Loads the base model (.thaw, or Keras .h5 by its extension). */
-static thaw_status load_base(thaw_model **out, const char *path, thaw_error *err)
+/* Loads the base model the setup names (.thaw, or a Keras .h5 without its top). */
+static thaw_status load_base(thaw_model **out, const ThawSetup *s, char **path_out,
+                             thaw_error *err)
 {
-    size_t n = strlen(path);
-    if (n > 3 && (strcmp(path + n - 3, ".h5") == 0 || strcmp(path + n - 5, ".hdf5") == 0)) {
+    g_autoptr(GError) gerr = NULL;
+    ThawSetupModelFormat format;
+    char *path = thaw_setup_resolve_model(s, &format, &gerr);
+    if (!path) return thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
+    *path_out = path;
+    if (format == THAW_SETUP_MODEL_KERAS_H5) {
         thaw_keras_options ko;
         thaw_keras_options_default(&ko);
         ko.ignore_top = true;
-        ko.in_h = ko.in_w = 28;
+        if (s->arch && *s->arch) ko.arch = s->arch;
         return thaw_keras_h5_load(out, path, &ko, NULL, err);
     }
     return thaw_checkpoint_load(out, path, err);
 }
 
-static int cmd_finetune(const run_opts *o)
+/* The training and validation data the setup names, shaped for the model
+ * `base` (h, w, c): the Fashion-MNIST scenario (target classes 5-9, K per
+ * class, all 5,000 test images of those classes to validate) or an image
+ * folder (every class, K per class; validation on val_dataset, or on the
+ * whole folder when none is given). */
+static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_dataset *train,
+                             thaw_dataset *val, char *desc, size_t desc_size, thaw_error *err)
 {
+    g_autoptr(GError) gerr = NULL;
+    ThawSetupDataKind kind;
+    g_autofree char *dir = thaw_setup_resolve_dataset(s, FALSE, &kind, &gerr);
+    if (!dir) return thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
+    thaw_status st;
+    if (kind != THAW_SETUP_DATA_IMAGES) {
+        if (base->cfg.in_h != 28 || base->cfg.in_w != 28 || base->cfg.in_c != 1)
+            return thaw_error_set(err, THAW_ERR_SHAPE,
+                                  "the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1",
+                                  base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
+        st = load_split(train, dir, "train", target_classes, s->k, s->data_seed, &s->shift, err);
+        if (st == THAW_OK) {
+            st = load_split(val, dir, "t10k", target_classes, s->val_k, 2, &s->shift, err);
+            if (st != THAW_OK) thaw_dataset_free(train);
+        }
+        snprintf(desc, desc_size, "Fashion-MNIST classes 5-9");
+        return st;
+    }
+    thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
+    thaw_folder folder;
+    st = thaw_folder_load(&folder, dir, &fo, err);
+    if (st != THAW_OK) return st;
+    int n_classes = folder.data.classes;
+    int *classes = g_new(int, n_classes);
+    for (int i = 0; i < n_classes; i++) classes[i] = i;
+    st = thaw_dataset_subset(train, &folder.data, classes, n_classes, s->k, s->data_seed, err);
+    thaw_folder_free(&folder);
+    g_autofree char *vdir = NULL;
+    if (st == THAW_OK && s->val_dataset && *s->val_dataset) {
+        g_clear_error(&gerr);
+        vdir = thaw_setup_resolve_dataset(s, TRUE, &kind, &gerr);
+        if (!vdir) st = thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
+    }
+    if (st == THAW_OK) st = thaw_folder_load(&folder, vdir ? vdir : dir, &fo, err);
+    if (st == THAW_OK) {
+        if (folder.data.classes != n_classes)
+            st = thaw_error_set(err, THAW_ERR_FORMAT, "'%s' has %d classes but '%s' has %d",
+                                vdir ? vdir : dir, folder.data.classes, dir, n_classes);
+        else
+            st = thaw_dataset_subset(val, &folder.data, classes, n_classes, s->val_k, 2, err);
+        thaw_folder_free(&folder);
+    }
+    g_free(classes);
+    if (st == THAW_OK && thaw_transform_has_shift(&s->shift)) {
+        st = thaw_transform_shift_dataset(train, &s->shift, s->data_seed, err);
+        if (st == THAW_OK) st = thaw_transform_shift_dataset(val, &s->shift, 2, err);
+    }
+    if (st != THAW_OK) {
+        thaw_dataset_free(train);
+        thaw_dataset_free(val);
+        return st;
+    }
+    snprintf(desc, desc_size, "%s (%d classes)%s", dir, n_classes,
+             vdir ? "" : ", validated on the same folder");
+    return THAW_OK;
+}
+
+typedef struct finetune_opts {
+    ThawSetup *setup;
+    const char *save, *log;
+} finetune_opts;
+
+static int cmd_finetune(const finetune_opts *o)
+{
+    const ThawSetup *s = o->setup;
     thaw_error err;
-    thaw_dataset tgt, val;
+    thaw_dataset tgt = {0}, val = {0};
     double t0 = now_s();
     thaw_model *base = NULL, *m = NULL;
-    if (load_base(&base, o->base, &err) != THAW_OK) return fail(&err);
-    if (base->cfg.in_h != 28 || base->cfg.in_w != 28 || base->cfg.in_c != 1) {
-        thaw_error_set(&err, THAW_ERR_SHAPE,
-                       "'%s': the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1", o->base,
-                       base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
-        thaw_model_free(base);
-        return fail(&err);
-    }
-    if (load_split(&tgt, o->data_dir, "train", target_classes, o->k, o->seed + 1, &o->shift,
-                   &err) != THAW_OK) {
-        thaw_model_free(base);
-        return fail(&err);
-    }
-    if (load_split(&val, o->data_dir, "t10k", target_classes, o->val_k, 2, &o->shift, &err) !=
-        THAW_OK) {
-        thaw_model_free(base);
-        thaw_dataset_free(&tgt);
-        return fail(&err);
-    }
+    g_autofree char *base_path = NULL;
+    g_autoptr(GError) gerr = NULL;
+    g_autoptr(GString) csv = g_string_new("epoch,phase_lr,loss,train_acc,val_acc_infer,"
+                                          "val_acc_train,images_per_s\n");
+    char data_desc[512];
     int rc = EXIT_SUCCESS;
-    if (o->batch > tgt.n) {
-        thaw_error_set(&err, THAW_ERR_ARG, "--batch %d is larger than the %d target images",
-                       o->batch, tgt.n);
+    if (load_base(&base, s, &base_path, &err) != THAW_OK) goto failed;
+    if (load_data(s, base, &tgt, &val, data_desc, sizeof data_desc, &err) != THAW_OK) goto failed;
+    if (s->batch > tgt.n) {
+        thaw_error_set(&err, THAW_ERR_ARG, "--batch %d is larger than the %d training images",
+                       s->batch, tgt.n);
         goto failed;
     }
-    /* The base's weights and statistics under a new head for the 5 target classes. */
+    /* The base's weights and statistics under a new head for the target classes. */
     thaw_model_config cfg = base->cfg;
-    cfg.classes = 5;
-    cfg.head_hidden = o->hidden;
-    cfg.dropout = o->dropout;
-    cfg.seed = o->seed + 17;
+    cfg.classes = tgt.classes;
+    cfg.head_hidden = s->head_hidden;
+    cfg.dropout = (float)s->dropout;
+    cfg.pooling_avg = false;
+    cfg.seed = s->seed + 17;
     if (thaw_model_new(&m, &cfg, &err) != THAW_OK) goto failed;
     for (int i = 0; i < m->n_params; i++) {
         thaw_param *p = &m->params[i];
         if (!m->layers[p->layer].in_base) continue;
         thaw_param *q = thaw_model_find_param(base, p->name);
         if (!q || q->count != p->count) {
-            thaw_error_set(&err, THAW_ERR_SHAPE, "'%s' has no tensor %s of %zu values", o->base,
+            thaw_error_set(&err, THAW_ERR_SHAPE, "'%s' has no tensor %s of %zu values", base_path,
                            p->name, p->count);
             goto failed;
         }
         memcpy(thaw_param_data(m, p), thaw_param_data(base, q), p->count * sizeof(float));
     }
-    thaw_model_set_preset(m, o->preset);
-    m->base_training = o->base_training;
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].in_base) m->layers[i].trainable = !o->freeze_base;
+    thaw_model_set_preset(m, s->preset);
+    m->base_training = s->base_training;
+    m->bn_momentum = (float)s->bn_momentum;
+    if (!thaw_setup_apply_freezing(s, m, &gerr) || !thaw_setup_apply_lr_mult(s, m, &gerr)) {
+        /* A layer name that matches nothing is a usage error (exit 2). */
+        fprintf(stderr, "thaw-cli: %s\n", gerr->message);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     thaw_param_counts pc = thaw_model_count_params(m);
     char shift[128], aug[128];
-    thaw_transform_describe(&o->shift, shift, sizeof shift);
-    thaw_transform_describe(&o->augment, aug, sizeof aug);
-    printf("Fine-tuning %s (%s) on Fashion-MNIST classes 5-9: K = %d per class (%d images), "
-           "validation %d images\n", cfg.arch, o->base, o->k, tgt.n, val.n);
-    printf("preset %s; base %s, called with training=%s; shift %s; augment %s\n",
-           thaw_preset_get(o->preset)->name, o->freeze_base ? "frozen" : "trainable",
-           o->base_training == THAW_UNSET ? "None" : o->base_training ? "True" : "False", shift,
+    thaw_transform_describe(&s->shift, shift, sizeof shift);
+    thaw_transform_describe(&s->augment, aug, sizeof aug);
+    printf("Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
+           cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
+    printf("preset %s; base called with training=%s; shift %s; augment %s\n",
+           thaw_preset_get(s->preset)->name,
+           s->base_training == THAW_UNSET ? "None" : s->base_training ? "True" : "False", shift,
            aug);
-    printf("params: %zu trainable, %zu non-trainable; SGD lr %g momentum 0.9, batch %d\n",
-           pc.trainable, pc.non_trainable, (double)o->lr, o->batch);
-    fit_opts f = {.epochs = o->epochs, .batch = o->batch, .eval_batch = 256, .lr = o->lr,
-                  .augment = o->augment};
-    thaw_optimizer_default(&f.opt, THAW_OPT_SGD);
-    if (fit(m, &tgt, &val, &f, o->seed, &err) != THAW_OK) goto failed;
+    fit_opts f = {.epochs = s->epochs, .batch = s->batch, .eval_batch = 256, .lr = (float)s->lr,
+                  .augment = s->augment};
+    thaw_setup_optimizer(s, &f.opt);
+    printf("params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
+           pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
+           (double)f.lr, s->batch, s->epochs);
+    if (s->unfreeze_epoch > 0)
+        printf("; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
+               thaw_setup_phase2_lr(s));
+    printf("\n");
+
+    thaw_rng rng;
+    thaw_rng_seed(&rng, s->seed, 0x7a11);
+    long step = 0, total = (long)f.epochs * (tgt.n / f.batch);
+    printf("%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
+           "val acc train", "images/s");
+    for (int e = 1; e <= f.epochs; e++) {
+        if (s->unfreeze_epoch > 0 && e == s->unfreeze_epoch + 1) {
+            /* The second phase of the Keras guide / fastai fine_tune. */
+            if (!thaw_setup_apply_unfreeze(s, m, &gerr)) {
+                thaw_error_set(&err, THAW_ERR_ARG, "%s", gerr->message);
+                goto failed;
+            }
+            f.lr = (float)thaw_setup_phase2_lr(s);
+            pc = thaw_model_count_params(m);
+            printf("-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
+                   pc.trainable, (double)f.lr);
+        }
+        double loss = NAN, acc = NAN, ips = 0;
+        if (train_epoch(m, &tgt, &f, &step, total, &rng, &loss, &acc, &ips, &err) != THAW_OK)
+            goto failed;
+        thaw_eval_result ri, rt;
+        if (thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, false, 0, &ri, &err) !=
+                THAW_OK ||
+            thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, true, (uint64_t)e, &rt,
+                                &err) != THAW_OK)
+            goto failed;
+        print_row(e, loss, acc, &ri, &rt, ips);
+        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss,
+                               acc, ri.accuracy, rt.accuracy, ips);
+    }
     if (o->save && thaw_checkpoint_save(m, o->save, false, &err) != THAW_OK) goto failed;
+    if (o->log && !g_file_set_contents(o->log, csv->str, (gssize)csv->len, &gerr)) {
+        thaw_error_set(&err, THAW_ERR_IO, "cannot write the log: %s", gerr->message);
+        goto failed;
+    }
     printf("done in %.1f s%s%s\n", now_s() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
     goto out;
 failed:
+    /* Interrupted or failed: the log of the finished epochs is still written. */
+    if (o->log && csv->len > 0) g_file_set_contents(o->log, csv->str, (gssize)csv->len, NULL);
     rc = fail(&err);
 out:
     thaw_model_free(base);
@@ -445,120 +548,51 @@ out:
     return rc;
 }
 
-static const char finetune_help[] =
-    "Usage: thaw-cli finetune [OPTION...]\n"
-    "Transfer a model pretrained on Fashion-MNIST classes 0-4 to classes 5-9 with K labelled\n"
-    "images per class, and print the curve: loss, training accuracy (measured in training\n"
-    "mode, as fit() reports it), validation accuracy in inference mode and in training mode.\n\n"
-    "  --base FILE             the pretrained model, .thaw or Keras .h5 (default: the shipped\n"
-    "                          " THAW_MODELS_DIR "/fashion-resnet20.thaw)\n"
-    "  --data DIR              Fashion-MNIST IDX files (default " THAW_FASHION_MNIST_DIR ")\n"
-    "  --epochs N              fine-tuning epochs (default 8)\n"
-    "  --k N                   labelled target images per class (default 100)\n"
-    "  --val-k N               test images per class to validate on, 0 = all 1000 (default 0)\n"
-    "  --batch N               batch size (default 32)\n"
-    "  --lr LR                 learning rate, SGD momentum 0.9 (default 0.05)\n"
-    "  --hidden N              new head: Dense(N, relu) before the classifier (default 0)\n"
-    "  --dropout RATE          new head: Dropout(RATE) before the classifier (default 0.2)\n"
-    "  --preset NAME           semantics preset (default keras3): keras3, tf-keras2,\n"
-    "                          keras-2.1.2, keras-2.1.3, keras-2.2, pytorch, pytorch-bn-eval,\n"
-    "                          lightning-no-train-bn, timm-frozen-bn, fastai-train-bn\n"
-    "  --base-training VALUE   base_model(x, training=VALUE): true, false or none (default none)\n"
-    "  --unfreeze              train the base too (default: the base is frozen)\n"
-    "  --shift SPEC            domain shift of the target images, e.g. invert, lift, dark:0.5,\n"
-    "                          brightness:-40, contrast:0.5, noise:25 (default none)\n"
-    "  --augment SPEC          augmentation in training steps, e.g. flip,shift:2 (default none)\n"
-    "  --save FILE             write the fine-tuned model (.thaw)\n"
-    "  --seed N                seed of sampling, the new head and dropout (default 1)\n";
-
-static int parse_finetune(int argc, char **argv, run_opts *o)
+static void print_finetune_help(void)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, 0, 'd'},          {"base", required_argument, 0, 'B'},
-        {"epochs", required_argument, 0, 'e'},        {"k", required_argument, 0, 'k'},
-        {"val-k", required_argument, 0, 'v'},         {"batch", required_argument, 0, 'b'},
-        {"lr", required_argument, 0, 'l'},            {"hidden", required_argument, 0, 'H'},
-        {"dropout", required_argument, 0, 'D'},       {"preset", required_argument, 0, 'p'},
-        {"base-training", required_argument, 0, 't'}, {"unfreeze", no_argument, 0, 'u'},
-        {"shift", required_argument, 0, 'S'},         {"augment", required_argument, 0, 'A'},
-        {"save", required_argument, 0, 'o'},          {"seed", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
-    };
-    *o = (run_opts){.data_dir = THAW_FASHION_MNIST_DIR,
-                    .base = THAW_MODELS_DIR "/fashion-resnet20.thaw", .epochs = 8, .k = 100,
-                    .batch = 32, .lr = 0.05f, .dropout = 0.2f, .preset = THAW_PRESET_KERAS3,
-                    .base_training = THAW_UNSET, .freeze_base = true, .seed = 1};
-    int c, v;
-    thaw_error err;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->data_dir = optarg; break;
-        case 'B': o->base = optarg; break;
-        case 'o': o->save = optarg; break;
-        case 'e':
-            if (!parse_int(optarg, 0, 10000, &o->epochs))
-                return usage_error("--epochs: '%s' is not a number in 0..10000", optarg);
-            break;
-        case 'k':
-            if (!parse_int(optarg, 1, 6000, &o->k))
-                return usage_error("--k: '%s' is not a number in 1..6000", optarg);
-            break;
-        case 'v':
-            if (!parse_int(optarg, 0, 1000, &o->val_k))
-                return usage_error("--val-k: '%s' is not a number in 0..1000", optarg);
-            break;
-        case 'b':
-            if (!parse_int(optarg, 1, 4096, &o->batch))
-                return usage_error("--batch: '%s' is not a number in 1..4096", optarg);
-            break;
-        case 'l':
-            if (!parse_float(optarg, 0.0f, 10.0f, &o->lr))
-                return usage_error("--lr: '%s' is not a number in [0, 10]", optarg);
-            break;
-        case 'H':
-            if (!parse_int(optarg, 0, 100000, &o->hidden))
-                return usage_error("--hidden: '%s' is not a number in 0..100000", optarg);
-            break;
-        case 'D':
-            if (!parse_float(optarg, 0.0f, 0.99f, &o->dropout))
-                return usage_error("--dropout: '%s' is not a rate in [0, 0.99]", optarg);
-            break;
-        case 'p':
-            if (thaw_preset_from_name(optarg, &o->preset) != 0 || o->preset == THAW_PRESET_MANUAL)
-                return usage_error("--preset: unknown preset '%s'", optarg);
-            break;
-        case 't':
-            if (strcmp(optarg, "true") == 0) o->base_training = THAW_TRUE;
-            else if (strcmp(optarg, "false") == 0) o->base_training = THAW_FALSE;
-            else if (strcmp(optarg, "none") == 0) o->base_training = THAW_UNSET;
-            else return usage_error("--base-training: '%s' is not true, false or none", optarg);
-            break;
-        case 'u': o->freeze_base = false; break;
-        case 'S':
-            if (thaw_transform_parse(&o->shift, optarg, &err) != THAW_OK)
-                return usage_error("--shift: %s", err.msg);
-            if (thaw_transform_has_augment(&o->shift))
-                return usage_error("--shift: '%s' is augmentation; use --augment", optarg);
-            break;
-        case 'A':
-            if (thaw_transform_parse(&o->augment, optarg, &err) != THAW_OK)
-                return usage_error("--augment: %s", err.msg);
-            if (thaw_transform_has_shift(&o->augment))
-                return usage_error("--augment: '%s' is a domain shift; use --shift", optarg);
-            break;
-        case 's':
-            if (!parse_int(optarg, 0, 2147483647, &v))
-                return usage_error("--seed: '%s' is not a non-negative number", optarg);
-            o->seed = (uint64_t)v;
-            break;
-        case 'h': fputs(finetune_help, stdout); return -1;
-        default:
-            return usage_error("finetune: unknown or incomplete option '%s'", argv[optind - 1]);
+    g_autofree char *table = thaw_setup_help();
+    printf("Usage: thaw-cli finetune [--setup FILE] [OPTION...] [--save FILE] [--log FILE]\n"
+           "Transfer a pretrained model to a target task and print the curve: loss, training\n"
+           "accuracy (measured in training mode, as fit() reports it), validation accuracy in\n"
+           "inference mode and in training mode. A setup file (see resources/presets/) holds\n"
+           "every option below; options on the command line override it.\n\n"
+           "Presets: %s/*.ini\n"
+           "  --save FILE             write the fine-tuned model (.thaw, atomically)\n"
+           "  --log FILE              write the per-epoch rows as CSV (atomically)\n\n%s",
+           thaw_setup_presets_dir(), table);
+}
+
+static int parse_finetune(int argc, char **argv, finetune_opts *o)
+{
+    g_autoptr(GError) gerr = NULL;
+    o->setup = thaw_setup_new();
+    o->save = o->log = NULL;
+    if (!thaw_setup_parse_args(o->setup, &argc, &argv, &gerr))
+        return usage_error("%s", gerr->message);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_finetune_help();
+            return -1;
         }
+        const char **slot = strcmp(a, "--save") == 0 ? &o->save
+                          : strcmp(a, "--log") == 0  ? &o->log
+                                                     : NULL;
+        if (!slot && strncmp(a, "--", 2) == 0) {
+            /* Let the setup table name its near matches ("did you mean batch?"). */
+            g_autofree char *key = g_strndup(a + 2, strcspn(a + 2, "="));
+            g_clear_error(&gerr);
+            ThawSetup *probe = thaw_setup_new();
+            gboolean known = thaw_setup_set(probe, key, "", &gerr);
+            thaw_setup_free(probe);
+            if (!known && gerr && gerr->code == THAW_SETUP_ERROR_UNKNOWN_KEY)
+                return usage_error("finetune: %s", gerr->message);
+        }
+        if (!slot) return usage_error("finetune: unknown option or argument '%s'", a);
+        if (i + 1 >= argc) return usage_error("%s needs a file name", a);
+        *slot = argv[++i];
     }
-    if (optind < argc) return usage_error("finetune: unexpected argument '%s'", argv[optind]);
+    if (!thaw_setup_validate(o->setup, &gerr)) return usage_error("%s", gerr->message);
     return 0;
 }
 
@@ -641,11 +675,16 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "summary") == 0) return cmd_summary(argc - 1, argv + 1);
     if (strcmp(cmd, "finetune") == 0) {
-        run_opts o;
+        finetune_opts o;
         int rc = parse_finetune(argc - 1, argv + 1, &o);
-        if (rc != 0) return rc < 0 ? EXIT_SUCCESS : rc;
-        signal(SIGINT, on_sigint);
-        return cmd_finetune(&o);
+        if (rc == 0) {
+            signal(SIGINT, on_sigint);
+            rc = cmd_finetune(&o);
+        } else if (rc < 0) {
+            rc = EXIT_SUCCESS;
+        }
+        thaw_setup_free(o.setup);
+        return rc;
     }
     if (strcmp(cmd, "pretrain") == 0) {
         pretrain_opts o;

@@ -3,6 +3,7 @@
 # real fine-tune on Fashion-MNIST. Usage: test-cli-basic.sh PATH/TO/thaw-cli
 set -u
 cli=$1
+presets=${THAW_PRESETS:-$(dirname "$0")/../../resources/presets}
 fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -24,13 +25,15 @@ expect 0 "Commands:" -- --help
 expect 2 "Usage: thaw-cli" --
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 expect 0 "Usage: thaw-cli finetune" -- finetune --help
-expect 2 "--batch: '0' is not a number" -- finetune --batch 0
-expect 2 "--lr: '-1' is not a number" -- finetune --lr -1
-expect 2 "--lr: 'nan' is not a number" -- finetune --lr nan
-expect 2 "unknown preset 'keras4'" -- finetune --preset keras4
-expect 2 "--base-training: 'maybe'" -- finetune --base-training maybe
-expect 2 "unknown or incomplete option '--bogus'" -- finetune --bogus
-expect 2 "unexpected argument 'extra'" -- finetune extra
+expect 2 "--batch: 0 is not a batch size" -- finetune --batch 0
+expect 2 "--lr: -1 is not a learning rate" -- finetune --lr -1
+expect 2 "--lr: nan is not a learning rate" -- finetune --lr nan
+expect 2 "unknown preset 'keras4'; did you mean keras3" -- finetune --preset keras4
+expect 2 "--base_training: 'maybe' is not true, false or none" -- finetune --base_training maybe
+expect 2 "unknown option 'bach'; did you mean batch" -- finetune --bach 3
+expect 2 "no layer 'conv2_blok1_1_conv'; did you mean conv2_block1_1_conv" -- finetune --freeze conv2_blok1_1_conv --epochs 1
+expect 2 "unknown option 'bogus'" -- finetune --bogus
+expect 2 "unknown option or argument 'extra'" -- finetune extra
 expect 1 "cannot open '/nonexistent/train-images-idx3-ubyte.gz'" -- pretrain --data /nonexistent --save x.thaw
 
 # Keras's counts for ResNet50 without the top (SEMANTICS.md §4.1)
@@ -52,19 +55,25 @@ if [ -r "$data/train-images-idx3-ubyte.gz" ]; then
     --save "$tmp/small.thaw"
   expect 2 "--save FILE is required" -- pretrain --epochs 1
   expect 1 "cannot" -- pretrain --k 40 --epochs 1 --batch 20 --save /nonexistent/dir/x.thaw
-  expect 0 "done in" -- finetune --epochs 3 --k 40 --val-k 50 --batch 20 --lr 0.05
+  expect 0 "done in" -- finetune --epochs 3 --k 40 --val_k 50 --batch 20 --lr 0.05 \
+    --log "$tmp/log.csv"
   l1=$(awk '$1 == "1" && NF == 6 {print $2}' "$tmp/out")
   l3=$(awk '$1 == "3" && NF == 6 {print $2}' "$tmp/out")
   awk -v a="$l1" -v b="$l3" 'BEGIN { exit !(a != "" && b != "" && b < a) }' ||
     fail "fine-tune loss did not fall: epoch 1 '$l1', epoch 3 '$l3'"
-  expect 0 "saved $tmp/tuned.thaw" -- finetune --base "$tmp/small.thaw" --epochs 1 --k 20 \
-    --val-k 20 --batch 20 --shift invert --augment flip,shift:2 --preset pytorch \
+  [ "$(wc -l <"$tmp/log.csv")" -eq 4 ] || fail "the CSV log should have a header and 3 rows"
+  head -1 "$tmp/log.csv" | grep -q "^epoch,phase_lr,loss," || fail "CSV log header"
+  expect 0 "saved $tmp/tuned.thaw" -- finetune --model "$tmp/small.thaw" --epochs 1 --k 20 \
+    --val_k 20 --batch 20 --shift invert --augment flip,shift:2 --preset pytorch \
     --save "$tmp/tuned.thaw"
   grep -q "shift invert; augment flip,shift:2" "$tmp/out" || fail "finetune did not echo the shift"
-  expect 1 "cannot read '$tmp/none.thaw'|cannot open" -- finetune --base "$tmp/none.thaw"
-  expect 2 "--shift: .*flip.* is augmentation" -- finetune --shift flip
-  expect 2 "--augment" -- finetune --augment bogus:3
-  expect 1 "larger than the 10 target images" -- finetune --k 2 --batch 32 --epochs 1
+  # a shipped preset, shortened: the two-phase recipe unfreezes the base after epoch 1
+  expect 0 "-- unfrozen base" -- finetune --setup "$presets/keras-guide.ini" --epochs 2 \
+    --unfreeze_epoch 1 --k 20 --val_k 20 --batch 20
+  expect 1 "cannot read '$tmp/none.thaw'" -- finetune --model "$tmp/none.thaw"
+  expect 2 "--shift: 'flip' is augmentation" -- finetune --shift flip
+  expect 2 "--augment: unknown transform 'bogus:3'" -- finetune --augment bogus:3
+  expect 1 "larger than the 10 training images" -- finetune --k 2 --batch 32 --epochs 1
 else
   echo "SKIP the real runs: $data not installed"
 fi
