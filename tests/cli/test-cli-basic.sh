@@ -44,6 +44,14 @@ grep -q "Non-trainable params: 53,120" "$tmp/out" || fail "resnet50 non-trainabl
 expect 0 "running stats, frozen" -- summary --freeze-base --preset keras3
 expect 0 "batch stats, updating" -- summary --freeze-base --preset pytorch
 expect 1 "unknown architecture 'resnet7'" -- summary --arch resnet7
+# Keras import: the old keras-applications names are detected
+fixtures=$(dirname "$0")/../fixtures
+expect 0 "keras-applications \(old names\)" -- import-keras "$fixtures/keras-resnet50-tiny-old.h5" \
+  --input 32x32 --save "$tmp/old.thaw"
+grep -q "BN epsilon 0.001, caffe preprocessing" "$tmp/out" || fail "import-keras details"
+[ -s "$tmp/old.thaw" ] || fail "import-keras wrote no file"
+expect 1 "keras-bad-shape.h5.*conv" -- import-keras "$fixtures/keras-bad-shape.h5" --save "$tmp/x.thaw"
+expect 2 "needs FILE.h5 and --save" -- import-keras "$fixtures/keras-resnet8.h5"
 expect 2 "--input: 'big' is not HxWxC" -- summary --input big
 
 # Real runs on Fashion-MNIST: pretrain a small model and save it, fine-tune the
@@ -74,6 +82,23 @@ if [ -r "$data/train-images-idx3-ubyte.gz" ]; then
   expect 2 "--shift: 'flip' is augmentation" -- finetune --shift flip
   expect 2 "--augment: unknown transform 'bogus:3'" -- finetune --augment bogus:3
   expect 1 "larger than the 10 training images" -- finetune --k 2 --batch 32 --epochs 1
+  # eval and compare on the shipped model (classes 0-4): frozen base under keras3
+  # gives one answer in both modes; unfrozen, training mode at batch 1 collapses
+  expect 0 '"accuracy": 0\.9' -- eval --classes source --val_k 50 --json
+  /usr/bin/env python3 -c 'import json,sys; json.loads(sys.stdin.read())' <"$tmp/out" ||
+    fail "eval --json is not one JSON document"
+  expect 0 "top-1 differs on" -- compare --classes source --val_k 40 --base false \
+    --batch-sweep 1,64 --flips 2
+  b1=$(awk '$1 == "batch" && $2 == "1:" {print $3}' "$tmp/out" | tr -d '%')
+  b64=$(awk '$1 == "batch" && $2 == "64:" {print $3}' "$tmp/out" | tr -d '%')
+  awk -v a="$b1" -v b="$b64" 'BEGIN { exit !(a != "" && b != "" && a + 20 < b) }' ||
+    fail "training-mode accuracy at batch 1 ($b1) should be far below batch 64 ($b64)"
+  expect 0 '"batch_sweep": \[\{"batch": 2' -- compare --classes source --val_k 20 --json \
+    --batch-sweep 2
+  /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["classes"]) == 5' \
+    <"$tmp/out" || fail "compare --json"
+  expect 2 "--mode: 'both' is not train or infer" -- eval --mode both
+  expect 1 "no class folders in" -- eval --dataset "$tmp" --val_k 1
 else
   echo "SKIP the real runs: $data not installed"
 fi

@@ -1,0 +1,507 @@
+/* thaw-cli pretrain and finetune: the training loops. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* --------------------------------------------------------- training loop */
+
+
+typedef struct fit_opts {
+    int epochs, batch, eval_batch;
+    float lr;
+    bool cosine;           /* cosine decay of lr to 0 over all steps */
+    thaw_optimizer opt;
+    thaw_transform augment; /* random flip / shift in training steps */
+} fit_opts;
+
+/* One epoch over d in shuffled full batches (drop_last, as BN statistics
+ * need full batches). Augmentation obeys `training` like Keras's
+ * preprocessing layers: on in fit() (and in a custom loop that does not pass
+ * training, their default), off when the call passes training=False. */
+static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_opts *f,
+                               long *step, long total_steps, thaw_rng *rng, double *loss,
+                               double *acc, double *ips, thaw_error *err)
+{
+    int batch = f->batch;
+    int *perm = malloc((size_t)d->n * sizeof *perm);
+    size_t img = (size_t)d->h * d->w * d->c;
+    float *x = malloc((size_t)batch * img * sizeof(float));
+    int32_t *y = malloc((size_t)batch * sizeof *y);
+    thaw_step_report *rep = thaw_step_report_new(m);
+    if (!perm || !x || !y || !rep) {
+        free(perm), free(x), free(y), thaw_step_report_free(rep);
+        return thaw_error_set(err, THAW_ERR_NOMEM, "out of memory");
+    }
+    thaw_shuffle(perm, d->n, rng);
+    bool augment = m->call_training != THAW_FALSE;
+    double lsum = 0, t0 = thaw_cli_now();
+    long correct = 0, seen = 0;
+    thaw_status st = THAW_OK;
+    thaw_optimizer opt = f->opt;
+    for (int b = 0; b + batch <= d->n && !thaw_cli_interrupted; b += batch) {
+        for (int i = 0; i < batch; i++) {
+            memcpy(x + (size_t)i * img, d->x + (size_t)perm[b + i] * img, img * sizeof(float));
+            y[i] = d->y[perm[b + i]];
+        }
+        thaw_transform_augment(x, batch, d->h, d->w, d->c, &f->augment, augment, rng);
+        opt.lr = f->cosine ? 0.5f * f->lr * (1.0f + cosf(3.14159265f * (float)*step /
+                                                          (float)total_steps))
+                           : f->lr;
+        st = thaw_model_train_step(m, x, y, batch, &opt, rep, err);
+        if (st != THAW_OK) break;
+        (*step)++;
+        lsum += rep->loss * batch;
+        correct += rep->correct;
+        seen += batch;
+    }
+    double dt = thaw_cli_now() - t0;
+    *loss = seen ? lsum / seen : NAN;
+    *acc = seen ? (double)correct / seen : NAN;
+    *ips = dt > 0 ? seen / dt : 0;
+    if (st == THAW_OK && thaw_cli_interrupted) st = thaw_error_set(err, THAW_ERR_CANCELLED, "thaw_cli_interrupted");
+    free(perm), free(x), free(y);
+    thaw_step_report_free(rep);
+    return st;
+}
+
+static void print_row(int epoch, double loss, double acc, const thaw_eval_result *ri,
+                      const thaw_eval_result *rt, double ips)
+{
+    printf("%5d %9.4f %11.1f%% %13.1f%% %13.1f%% %9.0f\n", epoch, loss, 100 * acc,
+           100 * ri->accuracy, 100 * rt->accuracy, ips);
+    fflush(stdout);
+}
+
+/* Trains m on d for f->epochs, printing after each epoch the loss, the
+ * training accuracy (measured in training mode, as fit() reports it) and the
+ * validation accuracy in inference mode and in training mode. */
+static thaw_status fit(thaw_model *m, const thaw_dataset *d, const thaw_dataset *val,
+                       const fit_opts *f, uint64_t seed, thaw_error *err)
+{
+    thaw_rng rng;
+    thaw_rng_seed(&rng, seed, 0x7a11);
+    long step = 0, total = (long)f->epochs * (d->n / f->batch);
+    printf("%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
+           "val acc train", "images/s");
+    for (int e = 1; e <= f->epochs; e++) {
+        double loss = NAN, acc = NAN, ips = 0;
+        thaw_status st = train_epoch(m, d, f, &step, total, &rng, &loss, &acc, &ips, err);
+        if (st != THAW_OK) return st;
+        thaw_eval_result ri, rt;
+        st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, false, 0, &ri, err);
+        if (st == THAW_OK)
+            st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, true,
+                                     (uint64_t)e, &rt, err);
+        if (st != THAW_OK) return st;
+        print_row(e, loss, acc, &ri, &rt, ips);
+    }
+    return THAW_OK;
+}
+
+/* ------------------------------------------------------------- pretrain */
+
+typedef struct pretrain_opts {
+    const char *data_dir, *arch, *save;
+    int epochs, batch, hidden, k;
+    float lr, dropout;
+    thaw_transform augment;
+    uint64_t seed;
+} pretrain_opts;
+
+static const char pretrain_help[] =
+    "Usage: thaw-cli pretrain --save FILE.thaw [OPTION...]\n"
+    "Train a ResNet from scratch on Fashion-MNIST classes 0-4 (the source task) and save it.\n"
+    "SGD momentum 0.9, weight decay 5e-4, cosine learning-rate decay, preset keras3.\n\n"
+    "  --save FILE         where to write the model (.thaw, written atomically)\n"
+    "  --data DIR          Fashion-MNIST IDX files (default " THAW_FASHION_MNIST_DIR ")\n"
+    "  --arch NAME         resnet8/20/32/56 (default resnet20)\n"
+    "  --epochs N          (default 4)\n"
+    "  --k N               training images per class, 0 = all 6000 (default 0)\n"
+    "  --batch N           (default 64)\n"
+    "  --lr LR             initial learning rate (default 0.1)\n"
+    "  --hidden N          head: Dense(N, relu) before the classifier, 0 = none (default 64)\n"
+    "  --dropout RATE      head: Dropout(RATE) before the classifier (default 0.3)\n"
+    "  --augment SPEC      e.g. flip,shift:2 (default none)\n"
+    "  --seed N            (default 1)\n";
+
+static int cmd_pretrain(const pretrain_opts *o)
+{
+    thaw_error err;
+    thaw_dataset src, test;
+    double t0 = thaw_cli_now();
+    if (thaw_cli_load_split(&src, o->data_dir, "train", thaw_cli_source_classes, o->k, o->seed, NULL, &err) !=
+        THAW_OK)
+        return thaw_cli_fail(&err);
+    if (thaw_cli_load_split(&test, o->data_dir, "t10k", thaw_cli_source_classes, 0, 0, NULL, &err) != THAW_OK) {
+        thaw_dataset_free(&src);
+        return thaw_cli_fail(&err);
+    }
+    thaw_model_config cfg;
+    thaw_model_config_default(&cfg);
+    snprintf(cfg.arch, sizeof cfg.arch, "%s", o->arch);
+    cfg.in_h = src.h;
+    cfg.in_w = src.w;
+    cfg.in_c = src.c;
+    cfg.classes = 5;
+    cfg.head_hidden = o->hidden;
+    cfg.dropout = o->dropout;
+    cfg.seed = o->seed;
+    thaw_model_config_set_standardize(&cfg, THAW_FASHION_MEAN, THAW_FASHION_STD);
+    thaw_model *m = NULL;
+    int rc = EXIT_SUCCESS;
+    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) goto failed;
+    printf("Pretraining %s on Fashion-MNIST classes 0-4: %d images, %d epochs, batch %d, lr %g "
+           "(cosine), seed %llu\n", o->arch, src.n, o->epochs, o->batch, (double)o->lr,
+           (unsigned long long)o->seed);
+    fit_opts f = {.epochs = o->epochs, .batch = o->batch, .eval_batch = 256, .lr = o->lr,
+                  .cosine = true, .augment = o->augment};
+    thaw_optimizer_default(&f.opt, THAW_OPT_SGD);
+    f.opt.weight_decay = 5e-4f;
+    if (fit(m, &src, &test, &f, o->seed, &err) != THAW_OK) goto failed;
+    thaw_eval_result r;
+    if (thaw_model_evaluate(m, test.x, test.y, test.n, 256, false, 0, &r, &err) != THAW_OK)
+        goto failed;
+    if (thaw_checkpoint_save(m, o->save, false, &err) != THAW_OK) goto failed;
+    printf("test accuracy on classes 0-4 (inference mode, %d images): %.2f%%\n", test.n,
+           100 * r.accuracy);
+    printf("saved %s in %.0f s\n", o->save, thaw_cli_now() - t0);
+    goto out;
+failed:
+    rc = thaw_cli_fail(&err);
+out:
+    thaw_model_free(m);
+    thaw_dataset_free(&src);
+    thaw_dataset_free(&test);
+    return rc;
+}
+
+static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
+{
+    static const struct option longopts[] = {
+        {"save", required_argument, 0, 'o'},   {"data", required_argument, 0, 'd'},
+        {"arch", required_argument, 0, 'a'},   {"epochs", required_argument, 0, 'e'},
+        {"batch", required_argument, 0, 'b'},  {"lr", required_argument, 0, 'l'},
+        {"hidden", required_argument, 0, 'H'}, {"dropout", required_argument, 0, 'D'},
+        {"augment", required_argument, 0, 'A'}, {"seed", required_argument, 0, 's'},
+        {"k", required_argument, 0, 'k'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    *o = (pretrain_opts){.data_dir = THAW_FASHION_MNIST_DIR, .arch = "resnet20", .epochs = 4,
+                         .batch = 64, .hidden = 64, .lr = 0.1f, .dropout = 0.3f, .seed = 1};
+    int c, v;
+    thaw_error err;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->save = optarg; break;
+        case 'd': o->data_dir = optarg; break;
+        case 'a': o->arch = optarg; break;
+        case 'k':
+            if (!thaw_cli_parse_int(optarg, 0, 6000, &o->k))
+                return thaw_cli_usage_error("--k: '%s' is not a number in 0..6000", optarg);
+            break;
+        case 'e':
+            if (!thaw_cli_parse_int(optarg, 1, 10000, &o->epochs))
+                return thaw_cli_usage_error("--epochs: '%s' is not a number in 1..10000", optarg);
+            break;
+        case 'b':
+            if (!thaw_cli_parse_int(optarg, 1, 4096, &o->batch))
+                return thaw_cli_usage_error("--batch: '%s' is not a number in 1..4096", optarg);
+            break;
+        case 'l':
+            if (!thaw_cli_parse_float(optarg, 0.0f, 10.0f, &o->lr))
+                return thaw_cli_usage_error("--lr: '%s' is not a number in [0, 10]", optarg);
+            break;
+        case 'H':
+            if (!thaw_cli_parse_int(optarg, 0, 100000, &o->hidden))
+                return thaw_cli_usage_error("--hidden: '%s' is not a number in 0..100000", optarg);
+            break;
+        case 'D':
+            if (!thaw_cli_parse_float(optarg, 0.0f, 0.99f, &o->dropout))
+                return thaw_cli_usage_error("--dropout: '%s' is not a rate in [0, 0.99]", optarg);
+            break;
+        case 'A':
+            if (thaw_transform_parse(&o->augment, optarg, &err) != THAW_OK)
+                return thaw_cli_usage_error("--augment: %s", err.msg);
+            break;
+        case 's':
+            if (!thaw_cli_parse_int(optarg, 0, 2147483647, &v))
+                return thaw_cli_usage_error("--seed: '%s' is not a non-negative number", optarg);
+            o->seed = (uint64_t)v;
+            break;
+        case 'h': fputs(pretrain_help, stdout); return -1;
+        default:
+            return thaw_cli_usage_error("pretrain: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return thaw_cli_usage_error("pretrain: unexpected argument '%s'", argv[optind]);
+    if (!o->save) return thaw_cli_usage_error("pretrain: --save FILE is required%s", "");
+    return 0;
+}
+
+/* ------------------------------------------------------------- finetune */
+
+/* The training and validation data the setup names, shaped for the model
+ * `base` (h, w, c): the Fashion-MNIST scenario (target classes 5-9, K per
+ * class, all 5,000 test images of those classes to validate) or an image
+ * folder (every class, K per class; validation on val_dataset, or on the
+ * whole folder when none is given). */
+static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_dataset *train,
+                             thaw_dataset *val, char *desc, size_t desc_size, thaw_error *err)
+{
+    g_autoptr(GError) gerr = NULL;
+    ThawSetupDataKind kind;
+    g_autofree char *dir = thaw_setup_resolve_dataset(s, FALSE, &kind, &gerr);
+    if (!dir) return thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
+    thaw_status st;
+    if (kind != THAW_SETUP_DATA_IMAGES) {
+        if (base->cfg.in_h != 28 || base->cfg.in_w != 28 || base->cfg.in_c != 1)
+            return thaw_error_set(err, THAW_ERR_SHAPE,
+                                  "the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1",
+                                  base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
+        st = thaw_cli_load_split(train, dir, "train", thaw_cli_target_classes, s->k, s->data_seed, &s->shift, err);
+        if (st == THAW_OK) {
+            st = thaw_cli_load_split(val, dir, "t10k", thaw_cli_target_classes, s->val_k, 2, &s->shift, err);
+            if (st != THAW_OK) thaw_dataset_free(train);
+        }
+        snprintf(desc, desc_size, "Fashion-MNIST classes 5-9");
+        return st;
+    }
+    thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
+    thaw_folder folder;
+    st = thaw_folder_load(&folder, dir, &fo, err);
+    if (st != THAW_OK) return st;
+    int n_classes = folder.data.classes;
+    int *classes = g_new(int, n_classes);
+    for (int i = 0; i < n_classes; i++) classes[i] = i;
+    st = thaw_dataset_subset(train, &folder.data, classes, n_classes, s->k, s->data_seed, err);
+    thaw_folder_free(&folder);
+    g_autofree char *vdir = NULL;
+    if (st == THAW_OK && s->val_dataset && *s->val_dataset) {
+        g_clear_error(&gerr);
+        vdir = thaw_setup_resolve_dataset(s, TRUE, &kind, &gerr);
+        if (!vdir) st = thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
+    }
+    if (st == THAW_OK) st = thaw_folder_load(&folder, vdir ? vdir : dir, &fo, err);
+    if (st == THAW_OK) {
+        if (folder.data.classes != n_classes)
+            st = thaw_error_set(err, THAW_ERR_FORMAT, "'%s' has %d classes but '%s' has %d",
+                                vdir ? vdir : dir, folder.data.classes, dir, n_classes);
+        else
+            st = thaw_dataset_subset(val, &folder.data, classes, n_classes, s->val_k, 2, err);
+        thaw_folder_free(&folder);
+    }
+    g_free(classes);
+    if (st == THAW_OK && thaw_transform_has_shift(&s->shift)) {
+        st = thaw_transform_shift_dataset(train, &s->shift, s->data_seed, err);
+        if (st == THAW_OK) st = thaw_transform_shift_dataset(val, &s->shift, 2, err);
+    }
+    if (st != THAW_OK) {
+        thaw_dataset_free(train);
+        thaw_dataset_free(val);
+        return st;
+    }
+    snprintf(desc, desc_size, "%s (%d classes)%s", dir, n_classes,
+             vdir ? "" : ", validated on the same folder");
+    return THAW_OK;
+}
+
+typedef struct finetune_opts {
+    ThawSetup *setup;
+    const char *save, *log;
+} finetune_opts;
+
+static int cmd_finetune(const finetune_opts *o)
+{
+    const ThawSetup *s = o->setup;
+    thaw_error err;
+    thaw_dataset tgt = {0}, val = {0};
+    double t0 = thaw_cli_now();
+    thaw_model *base = NULL, *m = NULL;
+    g_autofree char *base_path = NULL;
+    g_autoptr(GError) gerr = NULL;
+    g_autoptr(GString) csv = g_string_new("epoch,phase_lr,loss,train_acc,val_acc_infer,"
+                                          "val_acc_train,images_per_s\n");
+    char data_desc[512];
+    int rc = EXIT_SUCCESS;
+    if (thaw_cli_load_model(&base, s, false, &base_path, &err) != THAW_OK) goto failed;
+    if (load_data(s, base, &tgt, &val, data_desc, sizeof data_desc, &err) != THAW_OK) goto failed;
+    if (s->batch > tgt.n) {
+        thaw_error_set(&err, THAW_ERR_ARG, "--batch %d is larger than the %d training images",
+                       s->batch, tgt.n);
+        goto failed;
+    }
+    /* The base's weights and statistics under a new head for the target classes. */
+    thaw_model_config cfg = base->cfg;
+    cfg.classes = tgt.classes;
+    cfg.head_hidden = s->head_hidden;
+    cfg.dropout = (float)s->dropout;
+    cfg.pooling_avg = false;
+    cfg.seed = s->seed + 17;
+    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) goto failed;
+    for (int i = 0; i < m->n_params; i++) {
+        thaw_param *p = &m->params[i];
+        if (!m->layers[p->layer].in_base) continue;
+        thaw_param *q = thaw_model_find_param(base, p->name);
+        if (!q || q->count != p->count) {
+            thaw_error_set(&err, THAW_ERR_SHAPE, "'%s' has no tensor %s of %zu values", base_path,
+                           p->name, p->count);
+            goto failed;
+        }
+        memcpy(thaw_param_data(m, p), thaw_param_data(base, q), p->count * sizeof(float));
+    }
+    thaw_model_set_preset(m, s->preset);
+    m->base_training = s->base_training;
+    m->bn_momentum = (float)s->bn_momentum;
+    if (!thaw_setup_apply_freezing(s, m, &gerr) || !thaw_setup_apply_lr_mult(s, m, &gerr)) {
+        /* A layer name that matches nothing is a usage error (exit 2). */
+        fprintf(stderr, "thaw-cli: %s\n", gerr->message);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    thaw_param_counts pc = thaw_model_count_params(m);
+    char shift[128], aug[128];
+    thaw_transform_describe(&s->shift, shift, sizeof shift);
+    thaw_transform_describe(&s->augment, aug, sizeof aug);
+    printf("Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
+           cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
+    printf("preset %s; base called with training=%s; shift %s; augment %s\n",
+           thaw_preset_get(s->preset)->name,
+           s->base_training == THAW_UNSET ? "None" : s->base_training ? "True" : "False", shift,
+           aug);
+    fit_opts f = {.epochs = s->epochs, .batch = s->batch, .eval_batch = 256, .lr = (float)s->lr,
+                  .augment = s->augment};
+    thaw_setup_optimizer(s, &f.opt);
+    printf("params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
+           pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
+           (double)f.lr, s->batch, s->epochs);
+    if (s->unfreeze_epoch > 0)
+        printf("; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
+               thaw_setup_phase2_lr(s));
+    printf("\n");
+
+    thaw_rng rng;
+    thaw_rng_seed(&rng, s->seed, 0x7a11);
+    long step = 0, total = (long)f.epochs * (tgt.n / f.batch);
+    printf("%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
+           "val acc train", "images/s");
+    for (int e = 1; e <= f.epochs; e++) {
+        if (s->unfreeze_epoch > 0 && e == s->unfreeze_epoch + 1) {
+            /* The second phase of the Keras guide / fastai fine_tune. */
+            if (!thaw_setup_apply_unfreeze(s, m, &gerr)) {
+                thaw_error_set(&err, THAW_ERR_ARG, "%s", gerr->message);
+                goto failed;
+            }
+            f.lr = (float)thaw_setup_phase2_lr(s);
+            pc = thaw_model_count_params(m);
+            printf("-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
+                   pc.trainable, (double)f.lr);
+        }
+        double loss = NAN, acc = NAN, ips = 0;
+        if (train_epoch(m, &tgt, &f, &step, total, &rng, &loss, &acc, &ips, &err) != THAW_OK)
+            goto failed;
+        thaw_eval_result ri, rt;
+        if (thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, false, 0, &ri, &err) !=
+                THAW_OK ||
+            thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, true, (uint64_t)e, &rt,
+                                &err) != THAW_OK)
+            goto failed;
+        print_row(e, loss, acc, &ri, &rt, ips);
+        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss,
+                               acc, ri.accuracy, rt.accuracy, ips);
+    }
+    if (o->save && thaw_checkpoint_save(m, o->save, false, &err) != THAW_OK) goto failed;
+    if (o->log && !g_file_set_contents(o->log, csv->str, (gssize)csv->len, &gerr)) {
+        thaw_error_set(&err, THAW_ERR_IO, "cannot write the log: %s", gerr->message);
+        goto failed;
+    }
+    printf("done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
+    goto out;
+failed:
+    /* Interrupted or failed: the log of the finished epochs is still written. */
+    if (o->log && csv->len > 0) g_file_set_contents(o->log, csv->str, (gssize)csv->len, NULL);
+    rc = thaw_cli_fail(&err);
+out:
+    thaw_model_free(base);
+    thaw_model_free(m);
+    thaw_dataset_free(&tgt);
+    thaw_dataset_free(&val);
+    return rc;
+}
+
+static void print_finetune_help(void)
+{
+    g_autofree char *table = thaw_setup_help();
+    printf("Usage: thaw-cli finetune [--setup FILE] [OPTION...] [--save FILE] [--log FILE]\n"
+           "Transfer a pretrained model to a target task and print the curve: loss, training\n"
+           "accuracy (measured in training mode, as fit() reports it), validation accuracy in\n"
+           "inference mode and in training mode. A setup file (see resources/presets/) holds\n"
+           "every option below; options on the command line override it.\n\n"
+           "Presets: %s/*.ini\n"
+           "  --save FILE             write the fine-tuned model (.thaw, atomically)\n"
+           "  --log FILE              write the per-epoch rows as CSV (atomically)\n\n%s",
+           thaw_setup_presets_dir(), table);
+}
+
+static int parse_finetune(int argc, char **argv, finetune_opts *o)
+{
+    g_autoptr(GError) gerr = NULL;
+    o->setup = thaw_setup_new();
+    o->save = o->log = NULL;
+    if (!thaw_setup_parse_args(o->setup, &argc, &argv, &gerr))
+        return thaw_cli_usage_error("%s", gerr->message);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_finetune_help();
+            return -1;
+        }
+        const char **slot = strcmp(a, "--save") == 0 ? &o->save
+                          : strcmp(a, "--log") == 0  ? &o->log
+                                                     : NULL;
+        if (!slot && strncmp(a, "--", 2) == 0) {
+            /* Let the setup table name its near matches ("did you mean batch?"). */
+            g_autofree char *key = g_strndup(a + 2, strcspn(a + 2, "="));
+            g_clear_error(&gerr);
+            ThawSetup *probe = thaw_setup_new();
+            gboolean known = thaw_setup_set(probe, key, "", &gerr);
+            thaw_setup_free(probe);
+            if (!known && gerr && gerr->code == THAW_SETUP_ERROR_UNKNOWN_KEY)
+                return thaw_cli_usage_error("finetune: %s", gerr->message);
+        }
+        if (!slot) return thaw_cli_usage_error("finetune: unknown option or argument '%s'", a);
+        if (i + 1 >= argc) return thaw_cli_usage_error("%s needs a file name", a);
+        *slot = argv[++i];
+    }
+    if (!thaw_setup_validate(o->setup, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
+    return 0;
+}
+
+
+int thaw_cli_pretrain(int argc, char **argv)
+{
+    pretrain_opts o;
+    int rc = parse_pretrain(argc, argv, &o);
+    if (rc != 0) return rc < 0 ? EXIT_SUCCESS : rc;
+    thaw_cli_catch_sigint();
+    return cmd_pretrain(&o);
+}
+
+int thaw_cli_finetune(int argc, char **argv)
+{
+    finetune_opts o;
+    int rc = parse_finetune(argc, argv, &o);
+    if (rc == 0) {
+        thaw_cli_catch_sigint();
+        rc = cmd_finetune(&o);
+    } else if (rc < 0) {
+        rc = EXIT_SUCCESS;
+    }
+    thaw_setup_free(o.setup);
+    return rc;
+}
