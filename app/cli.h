@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "export-code.h"
 #include "setup.h"
 #include "thaw.h"
 
@@ -53,5 +54,6 @@ int thaw_cli_summary(int argc, char **argv);
 int thaw_cli_eval(int argc, char **argv);
 int thaw_cli_compare(int argc, char **argv);
 int thaw_cli_import_keras(int argc, char **argv);
+int thaw_cli_export_code(int argc, char **argv);
 
 #endif

@@ -44,6 +44,17 @@ grep -q "Non-trainable params: 53,120" "$tmp/out" || fail "resnet50 non-trainabl
 expect 0 "running stats, frozen" -- summary --freeze-base --preset keras3
 expect 0 "batch stats, updating" -- summary --freeze-base --preset pytorch
 expect 1 "unknown architecture 'resnet7'" -- summary --arch resnet7
+# export-code: both frameworks compile (the PyTorch export is run in the app suite)
+for fw in keras pytorch; do
+  expect 0 "wrote $tmp/train_$fw.py" -- export-code --framework $fw \
+    --setup "$presets/keras-guide.ini" --output "$tmp/train_$fw.py"
+  /usr/bin/env python3 -m py_compile "$tmp/train_$fw.py" || fail "export-code $fw: py_compile"
+done
+grep -q "base_model(x, training=False)" "$tmp/train_keras.py" ||
+  fail "the Keras export of the guide's setup must call the base with training=False"
+expect 2 "--framework keras|pytorch is required" -- export-code
+expect 2 "no layer 'conv9'" -- export-code --framework keras --freeze conv9
+
 # Keras import: the old keras-applications names are detected
 fixtures=$(dirname "$0")/../fixtures
 expect 0 "keras-applications \(old names\)" -- import-keras "$fixtures/keras-resnet50-tiny-old.h5" \
@@ -98,7 +109,8 @@ if [ -r "$data/train-images-idx3-ubyte.gz" ]; then
   /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["classes"]) == 5' \
     <"$tmp/out" || fail "compare --json"
   expect 2 "--mode: 'both' is not train or infer" -- eval --mode both
-  expect 1 "no class folders in" -- eval --dataset "$tmp" --val_k 1
+  mkdir "$tmp/empty"
+  expect 1 "no class folders in" -- eval --dataset "$tmp/empty" --val_k 1
 else
   echo "SKIP the real runs: $data not installed"
 fi
