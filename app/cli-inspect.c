@@ -54,7 +54,7 @@ int thaw_cli_summary(int argc, char **argv)
     }
     if (optind < argc) return thaw_cli_usage_error("summary: unexpected argument '%s'", argv[optind]);
     thaw_model *m;
-    thaw_error err;
+    thaw_error err = {0};
     if (thaw_model_new(&m, &cfg, &err) != THAW_OK) return thaw_cli_fail(&err);
     thaw_model_set_preset(m, preset);
     for (int i = 0; freeze && i < m->n_layers; i++)
@@ -217,7 +217,7 @@ int thaw_cli_eval(int argc, char **argv)
         inspect_free(&c);
         return rc < 0 ? EXIT_SUCCESS : rc;
     }
-    thaw_error err;
+    thaw_error err = {0};
     thaw_eval_result r;
     if (inspect_load(&c, &err) != THAW_OK ||
         thaw_model_evaluate(c.model, c.data.x, c.data.y, c.data.n, c.setup->batch, c.train_mode,
@@ -270,7 +270,7 @@ int thaw_cli_compare(int argc, char **argv)
         inspect_free(&c);
         return rc < 0 ? EXIT_SUCCESS : rc;
     }
-    thaw_error err;
+    thaw_error err = {0};
     float *pi = NULL, *pt = NULL;
     int *cls_n = NULL, *cls_i = NULL, *cls_t = NULL, *cls_d = NULL;
     g_autoptr(GString) flips = g_string_new(NULL);
@@ -423,7 +423,7 @@ int thaw_cli_import_keras(int argc, char **argv)
     if (!in || !save) return thaw_cli_usage_error("import-keras: needs FILE.h5 and --save FILE%s", "");
     thaw_model *m = NULL;
     thaw_keras_info info;
-    thaw_error err;
+    thaw_error err = {0};
     if (thaw_keras_h5_load(&m, in, &ko, &info, &err) != THAW_OK) return thaw_cli_fail(&err);
     thaw_param_counts pc = thaw_model_count_params(m);
     printf("%s: %s, Keras %s, backend %s\n", in, info.variant_name,

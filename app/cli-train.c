@@ -130,7 +130,7 @@ static const char pretrain_help[] =
 
 static int cmd_pretrain(const pretrain_opts *o)
 {
-    thaw_error err;
+    thaw_error err = {0};
     thaw_dataset src, test;
     double t0 = thaw_cli_now();
     if (thaw_cli_load_split(&src, o->data_dir, "train", thaw_cli_source_classes, o->k, o->seed, NULL, &err) !=
@@ -193,7 +193,7 @@ static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
     *o = (pretrain_opts){.data_dir = THAW_FASHION_MNIST_DIR, .arch = "resnet20", .epochs = 4,
                          .batch = 64, .hidden = 64, .lr = 0.1f, .dropout = 0.3f, .seed = 1};
     int c, v;
-    thaw_error err;
+    thaw_error err = {0};
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -319,7 +319,7 @@ typedef struct finetune_opts {
 static int cmd_finetune(const finetune_opts *o)
 {
     const ThawSetup *s = o->setup;
-    thaw_error err;
+    thaw_error err = {0};
     thaw_dataset tgt = {0}, val = {0};
     double t0 = thaw_cli_now();
     thaw_model *base = NULL, *m = NULL;
@@ -423,9 +423,21 @@ static int cmd_finetune(const finetune_opts *o)
     printf("done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
     goto out;
 failed:
-    /* Interrupted or failed: the log of the finished epochs is still written. */
+    /* Interrupted or failed: the log of the finished epochs is still written;
+     * after Ctrl-C (between two steps, so the model is consistent) the
+     * checkpoint too. A failed step (e.g. a non-finite loss) left the model as
+     * it was before that step, but a previous checkpoint is kept untouched. */
     if (o->log && csv->len > 0) g_file_set_contents(o->log, csv->str, (gssize)csv->len, NULL);
+    if (err.status == THAW_ERR_CANCELLED && m && o->save) {
+        thaw_error serr;
+        if (thaw_checkpoint_save(m, o->save, false, &serr) == THAW_OK)
+            fprintf(stderr, "thaw-cli: interrupted; saved %s after %ld steps\n", o->save,
+                    (long)m->steps);
+        else
+            thaw_cli_fail(&serr);
+    }
     rc = thaw_cli_fail(&err);
+    if (err.status == THAW_ERR_CANCELLED) rc = 130; /* 128 + SIGINT */
 out:
     thaw_model_free(base);
     thaw_model_free(m);
@@ -547,7 +559,7 @@ int thaw_cli_export_code(int argc, char **argv)
         return thaw_cli_usage_error("export-code: unfreeze_layers '%s': the exported scripts "
                                     "unfreeze the whole base only", s->unfreeze_layers);
 
-    thaw_error err;
+    thaw_error err = {0};
     thaw_model *base = NULL, *m = NULL;
     g_autofree char *path = NULL;
     g_autofree char *dir = NULL;
