@@ -105,7 +105,9 @@ static void test_scenario(void)
     int hist[5] = {0};
     for (int i = 0; i < k1.n; i++) hist[k1.y[i]]++;
     for (int c = 0; c < 5; c++) CHECK(hist[c] == 100);
+    thaw_dataset_free(&k3);
     CHECK(thaw_dataset_subset(&k3, &test, target, 5, 1001, 7, &err) == THAW_ERR_ARG);
+    CHECK(k3.x == NULL); /* nothing half-made on failure */
     thaw_dataset_free(&k1);
     thaw_dataset_free(&k2);
     thaw_dataset_free(&val);
