@@ -102,3 +102,15 @@ void thaw_cli_catch_sigint(void)
 {
     signal(SIGINT, on_sigint);
 }
+
+void thaw_cli_json_string(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') g_string_append_printf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20) g_string_append_printf(out, "\\u%04x", *s);
+        else g_string_append_c(out, *s);
+    }
+    g_string_append_c(out, '"');
+}
+

@@ -198,17 +198,6 @@ static const char eval_help[] =
     "Setup options (--setup FILE, --preset, --base_training, --freeze, --val_k, --shift, ...)\n"
     "are those of 'thaw-cli finetune --help'.\n";
 
-static void json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') g_string_append_printf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) g_string_append_printf(out, "\\u%04x", *s);
-        else g_string_append_c(out, *s);
-    }
-    g_string_append_c(out, '"');
-}
-
 int thaw_cli_eval(int argc, char **argv)
 {
     inspect_ctx c;
@@ -228,7 +217,7 @@ int thaw_cli_eval(int argc, char **argv)
     const char *mode = c.train_mode ? "train" : "infer";
     if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
-        json_string(j, c.model_path);
+        thaw_cli_json_string(j, c.model_path);
         g_string_append_printf(j, ", \"preset\": \"%s\", \"mode\": \"%s\", \"batch\": %d, "
                                   "\"images\": %d, \"loss\": %.6f, \"accuracy\": %.6f}\n",
                                thaw_preset_get(c.setup->preset)->name, mode, c.setup->batch, r.n,
@@ -322,7 +311,7 @@ int thaw_cli_compare(int argc, char **argv)
     const char *preset = thaw_preset_get(c.setup->preset)->name;
     if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
-        json_string(j, c.model_path);
+        thaw_cli_json_string(j, c.model_path);
         g_string_append_printf(j, ", \"preset\": \"%s\", \"batch\": %d, \"images\": %d, "
                                   "\"accuracy_infer\": %.6f, \"accuracy_train\": %.6f, "
                                   "\"disagreement\": %.6f, \"mean_abs_dp_true\": %.6f, "

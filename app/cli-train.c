@@ -68,12 +68,12 @@ static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_o
     return st;
 }
 
-static void print_row(int epoch, double loss, double acc, const thaw_eval_result *ri,
+static void print_row(FILE *out, int epoch, double loss, double acc, const thaw_eval_result *ri,
                       const thaw_eval_result *rt, double ips)
 {
-    printf("%5d %9.4f %11.1f%% %13.1f%% %13.1f%% %9.0f\n", epoch, loss, 100 * acc,
+    fprintf(out, "%5d %9.4f %11.1f%% %13.1f%% %13.1f%% %9.0f\n", epoch, loss, 100 * acc,
            100 * ri->accuracy, 100 * rt->accuracy, ips);
-    fflush(stdout);
+    fflush(out);
 }
 
 /* Trains m on d for f->epochs, printing after each epoch the loss, the
@@ -97,7 +97,7 @@ static thaw_status fit(thaw_model *m, const thaw_dataset *d, const thaw_dataset 
             st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, true,
                                      (uint64_t)e, &rt, err);
         if (st != THAW_OK) return st;
-        print_row(e, loss, acc, &ri, &rt, ips);
+        print_row(stdout, e, loss, acc, &ri, &rt, ips);
     }
     return THAW_OK;
 }
@@ -314,6 +314,7 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
 typedef struct finetune_opts {
     ThawSetup *setup;
     const char *save, *log;
+    bool json;
 } finetune_opts;
 
 static int cmd_finetune(const finetune_opts *o)
@@ -329,6 +330,9 @@ static int cmd_finetune(const finetune_opts *o)
                                           "val_acc_train,images_per_s\n");
     char data_desc[512];
     int rc = EXIT_SUCCESS;
+    /* With --json stdout carries one JSON document; the human text goes to stderr. */
+    FILE *out = o->json ? stderr : stdout;
+    g_autoptr(GString) jrows = g_string_new(NULL);
     if (thaw_cli_load_model(&base, s, false, &base_path, &err) != THAW_OK) goto failed;
     if (load_data(s, base, &tgt, &val, data_desc, sizeof data_desc, &err) != THAW_OK) goto failed;
     if (s->batch > tgt.n) {
@@ -368,27 +372,27 @@ static int cmd_finetune(const finetune_opts *o)
     char shift[128], aug[128];
     thaw_transform_describe(&s->shift, shift, sizeof shift);
     thaw_transform_describe(&s->augment, aug, sizeof aug);
-    printf("Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
+    fprintf(out, "Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
            cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
-    printf("preset %s; base called with training=%s; shift %s; augment %s\n",
+    fprintf(out, "preset %s; base called with training=%s; shift %s; augment %s\n",
            thaw_preset_get(s->preset)->name,
            s->base_training == THAW_UNSET ? "None" : s->base_training ? "True" : "False", shift,
            aug);
     fit_opts f = {.epochs = s->epochs, .batch = s->batch, .eval_batch = 256, .lr = (float)s->lr,
                   .augment = s->augment};
     thaw_setup_optimizer(s, &f.opt);
-    printf("params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
+    fprintf(out, "params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
            pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
            (double)f.lr, s->batch, s->epochs);
     if (s->unfreeze_epoch > 0)
-        printf("; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
+        fprintf(out, "; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
                thaw_setup_phase2_lr(s));
-    printf("\n");
+    fprintf(out, "\n");
 
     thaw_rng rng;
     thaw_rng_seed(&rng, s->seed, 0x7a11);
     long step = 0, total = (long)f.epochs * (tgt.n / f.batch);
-    printf("%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
+    fprintf(out, "%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
            "val acc train", "images/s");
     for (int e = 1; e <= f.epochs; e++) {
         if (s->unfreeze_epoch > 0 && e == s->unfreeze_epoch + 1) {
@@ -399,7 +403,7 @@ static int cmd_finetune(const finetune_opts *o)
             }
             f.lr = (float)thaw_setup_phase2_lr(s);
             pc = thaw_model_count_params(m);
-            printf("-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
+            fprintf(out, "-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
                    pc.trainable, (double)f.lr);
         }
         double loss = NAN, acc = NAN, ips = 0;
@@ -411,16 +415,66 @@ static int cmd_finetune(const finetune_opts *o)
             thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, true, (uint64_t)e, &rt,
                                 &err) != THAW_OK)
             goto failed;
-        print_row(e, loss, acc, &ri, &rt, ips);
+        print_row(out, e, loss, acc, &ri, &rt, ips);
         g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss,
                                acc, ri.accuracy, rt.accuracy, ips);
+        g_string_append_printf(jrows, "%s{\"epoch\": %d, \"lr\": %g, \"loss\": %.6f, "
+                                      "\"train_acc\": %.6f, \"val_acc_infer\": %.6f, "
+                                      "\"val_acc_train\": %.6f, \"images_per_s\": %.1f}",
+                               e > 1 ? ", " : "", e, (double)f.lr, loss, acc, ri.accuracy,
+                               rt.accuracy, ips);
     }
+    /* How far the BatchNorm moving statistics moved from the base model's:
+     * per layer, sum |now - was| / sum |was| over its moving mean and variance. */
+    int bn_layers = 0, bn_changed = 0;
+    double rel_sum = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const thaw_layer *l = &m->layers[i];
+        if (l->kind != THAW_LAYER_BATCHNORM || !l->in_base) continue;
+        bool changed = false;
+        double num = 0, den = 0;
+        for (int t = 2; t <= 3; t++) { /* moving_mean, moving_variance */
+            const thaw_param *p = &m->params[l->first_param + t];
+            const float *now = thaw_param_data(m, p);
+            const float *was = thaw_param_data(base, thaw_model_find_param(base, p->name));
+            for (size_t k = 0; k < p->count; k++) {
+                changed |= now[k] != was[k];
+                num += fabs((double)now[k] - was[k]);
+                den += fabs((double)was[k]);
+            }
+        }
+        bn_layers++;
+        bn_changed += changed;
+        rel_sum += den > 0 ? num / den : 0;
+    }
+    double bn_rel = bn_layers ? rel_sum / bn_layers : 0;
+    fprintf(out, "BatchNorm moving statistics changed in %d of %d base layers (mean relative "
+                 "change %.4f)\n", bn_changed, bn_layers, bn_rel);
     if (o->save && thaw_checkpoint_save(m, o->save, false, &err) != THAW_OK) goto failed;
     if (o->log && !g_file_set_contents(o->log, csv->str, (gssize)csv->len, &gerr)) {
         thaw_error_set(&err, THAW_ERR_IO, "cannot write the log: %s", gerr->message);
         goto failed;
     }
-    printf("done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
+    if (o->json) {
+        g_autoptr(GString) j = g_string_new("{\"model\": ");
+        thaw_cli_json_string(j, base_path);
+        g_string_append_printf(j, ", \"preset\": \"%s\", \"base_training\": \"%s\", "
+                                  "\"params_trainable\": %zu, \"params_non_trainable\": %zu, "
+                                  "\"train_images\": %d, \"val_images\": %d, \"epochs\": [%s], "
+                                  "\"bn_layers\": %d, \"bn_layers_changed\": %d, "
+                                  "\"bn_mean_relative_change\": %.6f, \"saved\": ",
+                               thaw_preset_get(s->preset)->name,
+                               s->base_training == THAW_UNSET ? "none"
+                               : s->base_training           ? "true"
+                                                            : "false",
+                               pc.trainable, pc.non_trainable, tgt.n, val.n, jrows->str, bn_layers,
+                               bn_changed, bn_rel);
+        if (o->save) thaw_cli_json_string(j, o->save);
+        else g_string_append(j, "null");
+        g_string_append(j, "}\n");
+        fputs(j->str, stdout);
+    }
+    fprintf(out, "done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
     goto out;
 failed:
     /* Interrupted or failed: the log of the finished epochs is still written;
@@ -456,7 +510,13 @@ static void print_finetune_help(void)
            "every option below; options on the command line override it.\n\n"
            "Presets: %s/*.ini\n"
            "  --save FILE             write the fine-tuned model (.thaw, atomically)\n"
-           "  --log FILE              write the per-epoch rows as CSV (atomically)\n\n%s",
+           "  --log FILE              write the per-epoch rows as CSV (atomically)\n"
+           "  --json                  print one JSON document on stdout (the text goes to\n"
+           "                          stderr): model, preset, base_training, params_trainable,\n"
+           "                          params_non_trainable, train_images, val_images, epochs\n"
+           "                          [{epoch, lr, loss, train_acc, val_acc_infer, val_acc_train,\n"
+           "                          images_per_s}], bn_layers, bn_layers_changed,\n"
+           "                          bn_mean_relative_change, saved\n\n%s",
            thaw_setup_presets_dir(), table);
 }
 
@@ -465,6 +525,7 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
     g_autoptr(GError) gerr = NULL;
     o->setup = thaw_setup_new();
     o->save = o->log = NULL;
+    o->json = false;
     if (!thaw_setup_parse_args(o->setup, &argc, &argv, &gerr))
         return thaw_cli_usage_error("%s", gerr->message);
     for (int i = 1; i < argc; i++) {
@@ -472,6 +533,10 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_finetune_help();
             return -1;
+        }
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+            continue;
         }
         const char **slot = strcmp(a, "--save") == 0 ? &o->save
                           : strcmp(a, "--log") == 0  ? &o->log

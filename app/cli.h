@@ -28,6 +28,9 @@ int thaw_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* "thaw-cli: <err->msg>" on stderr; returns EXIT_FAILURE. */
 int thaw_cli_fail(const thaw_error *err);
 
+/* Appends s as a JSON string literal. */
+void thaw_cli_json_string(GString *out, const char *s);
+
 bool thaw_cli_parse_int(const char *s, int lo, int hi, int *out);
 bool thaw_cli_parse_float(const char *s, float lo, float hi, float *out);
 

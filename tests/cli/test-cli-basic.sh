@@ -93,6 +93,28 @@ if [ -r "$data/train-images-idx3-ubyte.gz" ]; then
   expect 2 "--shift: 'flip' is augmentation" -- finetune --shift flip
   expect 2 "--augment: unknown transform 'bogus:3'" -- finetune --augment bogus:3
   expect 1 "larger than the 10 training images" -- finetune --k 2 --batch 32 --epochs 1
+  # Preset truths end to end (SPEC.md §2), frozen base, same seed and data:
+  # keras3 leaves every moving statistic unchanged, pytorch (requires_grad=False
+  # does not freeze BN) moves all 21, keras-2.1.3 uses batch statistics without
+  # updating them; the inference-mode accuracies of keras3 and pytorch differ.
+  for p in keras3 pytorch keras-2.1.3; do
+    "$cli" finetune --preset $p --epochs 2 --k 30 --val_k 40 --batch 25 --json \
+      >"$tmp/$p.json" 2>"$tmp/$p.err" || fail "finetune --preset $p --json: $(tail -1 "$tmp/$p.err")"
+  done
+  /usr/bin/env python3 - "$tmp" <<'PY' || fail "preset truths through finetune --json"
+import json, sys
+d = {p: json.load(open(f"{sys.argv[1]}/{p}.json")) for p in ("keras3", "pytorch", "keras-2.1.3")}
+assert d["keras3"]["bn_layers"] == 21 and d["keras3"]["bn_layers_changed"] == 0, d["keras3"]
+assert d["pytorch"]["bn_layers_changed"] == 21, d["pytorch"]
+assert d["pytorch"]["bn_mean_relative_change"] > 0.01, d["pytorch"]
+assert d["keras-2.1.3"]["bn_layers_changed"] == 0, d["keras-2.1.3"]
+last = {p: d[p]["epochs"][-1] for p in d}
+assert last["keras3"]["val_acc_infer"] != last["pytorch"]["val_acc_infer"], last
+# keras-2.1.3 trains the head on batch-normalised features, then predicts with
+# moving statistics: its training-mode validation accuracy beats inference mode
+assert last["keras-2.1.3"]["val_acc_train"] > last["keras-2.1.3"]["val_acc_infer"] + 0.05, last
+PY
+
   # eval and compare on the shipped model (classes 0-4): frozen base under keras3
   # gives one answer in both modes; unfrozen, training mode at batch 1 collapses
   expect 0 '"accuracy": 0\.9' -- eval --classes source --val_k 50 --json
