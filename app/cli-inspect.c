@@ -80,6 +80,8 @@ typedef struct inspect_ctx {
     int flips;        /* compare: how many flipped images to list */
     int sweep[16];    /* compare: batch sizes for the training-mode sweep */
     int n_sweep;
+    bool csv;         /* predict: CSV rows */
+    GPtrArray *files; /* predict: PNG files given on the command line */
 } inspect_ctx;
 
 static void inspect_free(inspect_ctx *c)
@@ -88,6 +90,31 @@ static void inspect_free(inspect_ctx *c)
     thaw_model_free(c->model);
     g_free(c->model_path);
     thaw_dataset_free(&c->data);
+    if (c->files) g_ptr_array_free(c->files, TRUE);
+}
+
+/* PNG files given on the command line, decoded to the model's channels and
+ * resized (bilinear) to its input; labels unknown (-1 is not a valid label,
+ * so they are 0 and not reported). */
+static thaw_status load_files(inspect_ctx *c, thaw_error *err)
+{
+    const thaw_model_config *cfg = &c->model->cfg;
+    size_t img = (size_t)cfg->in_h * cfg->in_w * cfg->in_c;
+    int n = (int)c->files->len;
+    c->data = (thaw_dataset){.n = n, .h = cfg->in_h, .w = cfg->in_w, .c = cfg->in_c,
+                             .classes = cfg->classes};
+    c->data.x = calloc((size_t)n * img, sizeof(float)); /* freed by thaw_dataset_free */
+    c->data.y = calloc((size_t)n, sizeof(int32_t));
+    if (!c->data.x || !c->data.y) return thaw_error_set(err, THAW_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        thaw_png_image p;
+        thaw_status st = thaw_png_read(&p, c->files->pdata[i], cfg->in_c, err);
+        if (st != THAW_OK) return st;
+        thaw_folder_resize(c->data.x + (size_t)i * img, cfg->in_h, cfg->in_w, p.px, p.h, p.w,
+                           cfg->in_c);
+        thaw_png_image_free(&p);
+    }
+    return THAW_OK;
 }
 
 /* The test images: Fashion-MNIST test split (source or target classes,
@@ -102,6 +129,7 @@ static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
         return thaw_error_set(err, THAW_ERR_STATE, "'%s' has no classifier head",
                               c->model_path);
     g_autoptr(GError) gerr = NULL;
+    if (c->files && c->files->len > 0) return load_files(c, err);
     ThawSetupDataKind kind;
     bool val = s->val_dataset && *s->val_dataset;
     g_autofree char *dir = thaw_setup_resolve_dataset(s, val, &kind, &gerr);
@@ -138,11 +166,10 @@ static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
 }
 
 /* Parses the setup options plus the command's own; returns 0, -1 (help
- * printed) or an exit status. */
+ * printed) or an exit status. With c->files set, operands are PNG files. */
 static int inspect_parse(int argc, char **argv, inspect_ctx *c, const char *help)
 {
     g_autoptr(GError) gerr = NULL;
-    memset(c, 0, sizeof *c);
     c->setup = thaw_setup_new();
     c->flips = 10;
     if (!thaw_setup_parse_args(c->setup, &argc, &argv, &gerr))
@@ -155,6 +182,10 @@ static int inspect_parse(int argc, char **argv, inspect_ctx *c, const char *help
             return -1;
         } else if (strcmp(a, "--json") == 0) {
             c->json = true;
+        } else if (strcmp(a, "--csv") == 0) {
+            c->csv = true;
+        } else if (a[0] != '-' && c->files) {
+            g_ptr_array_add(c->files, g_strdup(a));
         } else if (strcmp(a, "--classes") == 0 && v) {
             if (strcmp(v, "source") != 0 && strcmp(v, "target") != 0)
                 return thaw_cli_usage_error("--classes: '%s' is not source or target", v);
@@ -184,6 +215,7 @@ static int inspect_parse(int argc, char **argv, inspect_ctx *c, const char *help
         }
     }
     if (!thaw_setup_validate(c->setup, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
+    if (c->json && c->csv) return thaw_cli_usage_error("--json and --csv exclude each other%s", "");
     return 0;
 }
 
@@ -198,9 +230,16 @@ static const char eval_help[] =
     "Setup options (--setup FILE, --preset, --base_training, --freeze, --val_k, --shift, ...)\n"
     "are those of 'thaw-cli finetune --help'.\n";
 
+static int inspect_parse_with_files(int argc, char **argv, inspect_ctx *c, const char *help)
+{
+    c->files = g_ptr_array_new_with_free_func(g_free);
+    return inspect_parse(argc, argv, c, help);
+}
+
 int thaw_cli_eval(int argc, char **argv)
 {
     inspect_ctx c;
+    memset(&c, 0, sizeof c);
     int rc = inspect_parse(argc, argv, &c, eval_help);
     if (rc != 0) {
         inspect_free(&c);
@@ -254,6 +293,7 @@ static const char compare_help[] =
 int thaw_cli_compare(int argc, char **argv)
 {
     inspect_ctx c;
+    memset(&c, 0, sizeof c);
     int rc = inspect_parse(argc, argv, &c, compare_help);
     if (rc != 0) {
         inspect_free(&c);
@@ -431,4 +471,85 @@ int thaw_cli_import_keras(int argc, char **argv)
     if (st != THAW_OK) return thaw_cli_fail(&err);
     printf("saved %s\n", save);
     return EXIT_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- predict */
+
+static const char predict_help[] =
+    "Usage: thaw-cli predict [--model M] [--mode train|infer] [--batch N] [--csv | --json]\n"
+    "                        [SETUP OPTION...] [FILE.png...]\n"
+    "Per-image class probabilities in the chosen mode (default infer). With PNG files, each\n"
+    "is decoded to the model's channels and resized (bilinear) to its input; without, the\n"
+    "test images of the setup's data are used (as 'thaw-cli eval'; --val_k limits them).\n"
+    "Columns: image, label (dataset images only), top-1, its probability, then p0..pK-1.\n"
+    "In training mode the answer for an image depends on the other images of its batch.\n";
+
+int thaw_cli_predict(int argc, char **argv)
+{
+    inspect_ctx c;
+    memset(&c, 0, sizeof c);
+    int rc = inspect_parse_with_files(argc, argv, &c, predict_help);
+    if (rc != 0) {
+        inspect_free(&c);
+        return rc < 0 ? EXIT_SUCCESS : rc;
+    }
+    thaw_error err = {0};
+    float *probs = NULL;
+    g_autoptr(GString) o = g_string_new(NULL);
+    if (inspect_load(&c, &err) != THAW_OK) goto failed;
+    const int n = c.data.n, k = c.model->cfg.classes;
+    const bool files = c.files->len > 0;
+    probs = malloc((size_t)n * k * sizeof *probs);
+    if (!probs) {
+        thaw_error_set(&err, THAW_ERR_NOMEM, "out of memory");
+        goto failed;
+    }
+    if (thaw_model_predict(c.model, c.data.x, n, c.setup->batch, c.train_mode, c.setup->seed,
+                           probs, &err) != THAW_OK)
+        goto failed;
+    if (c.json) {
+        g_string_append(o, "{\"model\": ");
+        thaw_cli_json_string(o, c.model_path);
+        g_string_append_printf(o, ", \"mode\": \"%s\", \"classes\": %d, \"images\": [",
+                               c.train_mode ? "train" : "infer", k);
+    }
+    else if (c.csv) {
+        g_string_append(o, files ? "image,top1,p_top1" : "image,label,top1,p_top1");
+        for (int j = 0; j < k; j++) g_string_append_printf(o, ",p%d", j);
+        g_string_append_c(o, '\n');
+    }
+    for (int i = 0; i < n; i++) {
+        const float *p = probs + (size_t)i * k;
+        int t = argmax_row(p, k);
+        g_autofree char *name = files ? g_strdup(c.files->pdata[i]) : g_strdup_printf("%d", i);
+        if (c.json) {
+            g_string_append(o, i ? ", {\"image\": " : "{\"image\": ");
+            thaw_cli_json_string(o, name);
+            if (!files) g_string_append_printf(o, ", \"label\": %d", c.data.y[i]);
+            g_string_append_printf(o, ", \"top1\": %d, \"probs\": [", t);
+            for (int j = 0; j < k; j++) g_string_append_printf(o, "%s%.6f", j ? ", " : "", p[j]);
+            g_string_append(o, "]}");
+        } else if (c.csv) {
+            g_string_append(o, name);
+            if (!files) g_string_append_printf(o, ",%d", c.data.y[i]);
+            g_string_append_printf(o, ",%d,%.6f", t, p[t]);
+            for (int j = 0; j < k; j++) g_string_append_printf(o, ",%.6f", p[j]);
+            g_string_append_c(o, '\n');
+        } else {
+            g_string_append_printf(o, "%-24s", name);
+            if (!files) g_string_append_printf(o, " label %d", c.data.y[i]);
+            g_string_append_printf(o, "  top-1 %d (%.3f)  [", t, p[t]);
+            for (int j = 0; j < k; j++) g_string_append_printf(o, "%s%.3f", j ? " " : "", p[j]);
+            g_string_append(o, "]\n");
+        }
+    }
+    if (c.json) g_string_append(o, "]}\n");
+    fputs(o->str, stdout);
+    free(probs);
+    inspect_free(&c);
+    return EXIT_SUCCESS;
+failed:
+    free(probs);
+    inspect_free(&c);
+    return thaw_cli_fail(&err);
 }

@@ -56,6 +56,7 @@ int thaw_cli_finetune(int argc, char **argv);
 int thaw_cli_summary(int argc, char **argv);
 int thaw_cli_eval(int argc, char **argv);
 int thaw_cli_compare(int argc, char **argv);
+int thaw_cli_predict(int argc, char **argv);
 int thaw_cli_import_keras(int argc, char **argv);
 int thaw_cli_export_code(int argc, char **argv);
 

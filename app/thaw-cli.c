@@ -26,6 +26,7 @@ static const command commands[] = {
     {"eval", thaw_cli_eval, "loss and accuracy of a model in training or inference mode"},
     {"compare", thaw_cli_compare, "training-mode vs inference-mode predictions on the same "
                                   "images, and how they depend on the batch"},
+    {"predict", thaw_cli_predict, "per-image class probabilities in a chosen mode"},
     {"import-keras", thaw_cli_import_keras, "convert a Keras .h5 weight file to .thaw"},
     {"export-code", thaw_cli_export_code, "a Keras or PyTorch script equivalent to a setup"},
 };

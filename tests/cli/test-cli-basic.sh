@@ -130,6 +130,16 @@ PY
     --batch-sweep 2
   /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["classes"]) == 5' \
     <"$tmp/out" || fail "compare --json"
+  # predict: dataset images as CSV, PNG files (any size, resized) as JSON
+  expect 0 "^image,label,top1,p_top1,p0,p1,p2,p3,p4" -- predict --classes source --val_k 2 --csv
+  [ "$(wc -l <"$tmp/out")" -eq 11 ] || fail "predict --csv: a header and 10 rows expected"
+  /usr/bin/env python3 "$(dirname "$0")/make-png.py" "$tmp/a.png" 30 40 1
+  /usr/bin/env python3 "$(dirname "$0")/make-png.py" "$tmp/b.png" 28 28 2
+  expect 0 '"top1"' -- predict "$tmp/a.png" "$tmp/b.png" --json --mode train
+  /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["images"]) == 2 and abs(sum(d["images"][0]["probs"]) - 1) < 1e-4' \
+    <"$tmp/out" || fail "predict --json"
+  expect 1 "cannot open '$tmp/none.png'" -- predict "$tmp/none.png"
+  expect 2 "exclude each other" -- predict --json --csv
   expect 2 "--mode: 'both' is not train or infer" -- eval --mode both
   mkdir "$tmp/empty"
   expect 1 "no class folders in" -- eval --dataset "$tmp/empty" --val_k 1
