@@ -10,60 +10,111 @@
 /* -------------------------------------------------------------- summary */
 
 static const char summary_help[] =
-    "Usage: thaw-cli summary [--arch NAME] [--input HxWxC] [--classes N] [--preset NAME]\n"
-    "                        [--freeze-base]\n"
-    "Print the Keras-style layer table: name, kind, output shape, parameters, whether the\n"
-    "layer trains, and what each BatchNorm does in a training step under the preset; then\n"
-    "total, trainable and non-trainable parameter counts as model.summary() reports them.\n"
-    "Defaults: resnet20, 28x28x1, 10 classes, keras3. --classes 0 builds no top.\n";
+    "Usage: thaw-cli summary [SETUP OPTION...] [--input HxWxC] [--classes N] [--json | --csv]\n"
+    "The Keras-style layer table of what a setup would train: name, kind, output shape,\n"
+    "parameters, whether the layer trains, and what each BatchNorm does in a training step\n"
+    "under the preset; then total, trainable and non-trainable parameters as\n"
+    "model.summary() counts them (BN moving statistics are non-trainable).\n"
+    "Without --input/--classes it shows the setup's model (default: the shipped one, with\n"
+    "the setup's freezing: --base false to see it all trainable). With them it builds --arch\n"
+    "(default resnet20) fresh: e.g. --arch resnet50 --input 224x224x3 --classes 0 --base false\n"
+    "gives Keras's ResNet50 without top: 23,587,712 parameters, 53,120 non-trainable.\n"
+    "--json keys: model, preset, layers [{name, kind, output_shape, params, trainable,\n"
+    "bn_in_training_step}], total, trainable, non_trainable. --csv: one row per layer.\n";
 
 int thaw_cli_summary(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"arch", required_argument, 0, 'a'},   {"input", required_argument, 0, 'i'},
-        {"classes", required_argument, 0, 'c'}, {"preset", required_argument, 0, 'p'},
-        {"freeze-base", no_argument, 0, 'f'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+    g_autoptr(GError) gerr = NULL;
+    g_autoptr(ThawSetup) s = thaw_setup_new();
+    if (!thaw_setup_parse_args(s, &argc, &argv, &gerr))
+        return thaw_cli_usage_error("%s", gerr->message);
     thaw_model_config cfg;
     thaw_model_config_default(&cfg);
-    thaw_preset preset = THAW_PRESET_KERAS3;
-    bool freeze = false;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'a': snprintf(cfg.arch, sizeof cfg.arch, "%s", optarg); break;
-        case 'i':
-            if (sscanf(optarg, "%dx%dx%d", &cfg.in_h, &cfg.in_w, &cfg.in_c) != 3)
-                return thaw_cli_usage_error("--input: '%s' is not HxWxC", optarg);
-            break;
-        case 'c':
-            if (!thaw_cli_parse_int(optarg, 0, 100000, &cfg.classes))
-                return thaw_cli_usage_error("--classes: '%s' is not a number in 0..100000", optarg);
-            break;
-        case 'p':
-            if (thaw_preset_from_name(optarg, &preset) != 0)
-                return thaw_cli_usage_error("--preset: unknown preset '%s'", optarg);
-            break;
-        case 'f': freeze = true; break;
-        case 'h': fputs(summary_help, stdout); return EXIT_SUCCESS;
-        default: return thaw_cli_usage_error("summary: unknown or incomplete option '%s'", argv[optind - 1]);
+    bool fresh = false, json = false, csv = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(summary_help, stdout);
+            return EXIT_SUCCESS;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--csv") == 0) {
+            csv = true;
+        } else if (strcmp(a, "--input") == 0 && v) {
+            if (sscanf(v, "%dx%dx%d", &cfg.in_h, &cfg.in_w, &cfg.in_c) != 3)
+                return thaw_cli_usage_error("--input: '%s' is not HxWxC", v);
+            fresh = true, i++;
+        } else if (strcmp(a, "--classes") == 0 && v) {
+            if (!thaw_cli_parse_int(v, 0, 100000, &cfg.classes))
+                return thaw_cli_usage_error("--classes: '%s' is not a number in 0..100000", v);
+            fresh = true, i++;
+        } else {
+            return thaw_cli_usage_error("summary: unknown option or argument '%s'", a);
         }
     }
-    if (optind < argc) return thaw_cli_usage_error("summary: unexpected argument '%s'", argv[optind]);
-    thaw_model *m;
+    if (json && csv) return thaw_cli_usage_error("--json and --csv exclude each other%s", "");
+    if (!thaw_setup_validate(s, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
+    thaw_model *m = NULL;
     thaw_error err = {0};
-    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) return thaw_cli_fail(&err);
-    thaw_model_set_preset(m, preset);
-    for (int i = 0; freeze && i < m->n_layers; i++)
-        if (m->layers[i].in_base) m->layers[i].trainable = false;
-    thaw_model_summary_print(m, stdout);
+    g_autofree char *path = NULL;
+    if (fresh || (s->arch && *s->arch)) {
+        snprintf(cfg.arch, sizeof cfg.arch, "%s", s->arch && *s->arch ? s->arch : "resnet20");
+        cfg.head_hidden = s->head_hidden;
+        cfg.dropout = cfg.classes > 0 ? (float)s->dropout : 0.0f;
+        if (thaw_model_new_uninitialized(&m, &cfg, &err) != THAW_OK) return thaw_cli_fail(&err);
+        path = g_strdup(cfg.arch);
+    } else if (thaw_cli_load_model(&m, s, true, &path, &err) != THAW_OK) {
+        return thaw_cli_fail(&err);
+    }
+    thaw_model_set_preset(m, s->preset);
+    m->base_training = s->base_training;
+    if (!thaw_setup_apply_freezing(s, m, &gerr)) {
+        thaw_model_free(m);
+        fprintf(stderr, "thaw-cli: %s\n", gerr->message);
+        return EXIT_USAGE;
+    }
+    thaw_param_counts c = thaw_model_count_params(m); /* resolves the FIT modes */
+    if (!json && !csv) {
+        thaw_model_summary_print(m, stdout);
+        thaw_model_free(m);
+        return EXIT_SUCCESS;
+    }
+    g_autoptr(GString) o = g_string_new(NULL);
+    if (json) {
+        g_string_append(o, "{\"model\": ");
+        thaw_cli_json_string(o, path);
+        g_string_append_printf(o, ", \"preset\": \"%s\", \"layers\": [",
+                               thaw_preset_get(m->preset)->name);
+    } else {
+        g_string_append(o, "name,kind,output_shape,params,trainable,bn_in_training_step\n");
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        const thaw_layer *l = &m->layers[i];
+        bool flat = l->kind == THAW_LAYER_GAP || l->kind == THAW_LAYER_DENSE ||
+                    (l->kind == THAW_LAYER_DROPOUT && !l->in_base);
+        g_autofree char *shape = flat ? g_strdup_printf("%d", l->oc)
+                                      : g_strdup_printf("%d,%d,%d", l->oh, l->ow, l->oc);
+        const char *bn = l->kind == THAW_LAYER_BATCHNORM ? thaw_bn_mode_phrase(&l->mode) : "";
+        const char *tr = l->n_params == 0 ? "" : l->mode.params_trained ? "yes" : "no";
+        size_t np = thaw_layer_param_count(m, i);
+        if (json)
+            g_string_append_printf(o, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"output_shape\": "
+                                      "[%s], \"params\": %zu, \"trainable\": %s, "
+                                      "\"bn_in_training_step\": %s%s%s}",
+                                   i ? ", " : "", l->name, thaw_layer_kind_name(l->kind), shape,
+                                   np, l->n_params == 0 ? "null" : tr[0] == 'y' ? "true" : "false",
+                                   *bn ? "\"" : "null", bn, *bn ? "\"" : "");
+        else
+            g_string_append_printf(o, "%s,%s,\"%s\",%zu,%s,\"%s\"\n", l->name,
+                                   thaw_layer_kind_name(l->kind), shape, np, tr, bn);
+    }
+    if (json)
+        g_string_append_printf(o, "], \"total\": %zu, \"trainable\": %zu, \"non_trainable\": %zu}\n",
+                               c.total, c.trainable, c.non_trainable);
+    fputs(o->str, stdout);
     thaw_model_free(m);
     return EXIT_SUCCESS;
 }
-
 
 /* ------------------------------------------------------- eval and compare */
 

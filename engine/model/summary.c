@@ -47,7 +47,8 @@ void thaw_model_summary_print(thaw_model *m, FILE *f)
             "Trainable", "BN in a training step");
     for (int i = 0; i < m->n_layers; i++) {
         const thaw_layer *l = &m->layers[i];
-        if (l->kind == THAW_LAYER_GAP || l->kind == THAW_LAYER_DENSE)
+        if (l->kind == THAW_LAYER_GAP || l->kind == THAW_LAYER_DENSE ||
+            (l->kind == THAW_LAYER_DROPOUT && !l->in_base))
             snprintf(shape, sizeof shape, "(None, %d)", l->oc);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);

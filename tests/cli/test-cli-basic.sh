@@ -37,13 +37,23 @@ expect 2 "unknown option or argument 'extra'" -- finetune extra
 expect 1 "cannot open '/nonexistent/train-images-idx3-ubyte.gz'" -- pretrain --data /nonexistent --save x.thaw
 
 # Keras's counts for ResNet50 without the top (SEMANTICS.md §4.1)
-expect 0 "Total params: 23,587,712" -- summary --arch resnet50 --input 224x224x3 --classes 0
+expect 0 "Total params: 23,587,712" -- summary --arch resnet50 --input 224x224x3 --classes 0 \
+  --base false
 grep -q "Non-trainable params: 53,120" "$tmp/out" || fail "resnet50 non-trainable count"
 [ "$(grep -c BatchNormalization "$tmp/out")" -eq 53 ] || fail "resnet50 should list 53 BN layers"
-# a frozen base under keras3: running stats, frozen; under pytorch: batch stats, updating
-expect 0 "running stats, frozen" -- summary --freeze-base --preset keras3
-expect 0 "batch stats, updating" -- summary --freeze-base --preset pytorch
-expect 1 "unknown architecture 'resnet7'" -- summary --arch resnet7
+expect 0 '"total": 23587712, "trainable": 23534592, "non_trainable": 53120' -- summary \
+  --arch resnet50 --input 224x224x3 --classes 0 --base false --json
+/usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["layers"]) == 175' \
+  <"$tmp/out" || fail "summary --json: 175 layers"
+# the shipped model under a frozen base: keras3 runs its BN on running stats,
+# pytorch in batch mode; layers[:-N] via unfreeze_last
+expect 0 "running stats, frozen" -- summary --preset keras3
+expect 0 "batch stats, updating" -- summary --preset pytorch
+expect 0 "^name,kind,output_shape,params,trainable,bn_in_training_step" -- summary --csv \
+  --unfreeze_last 4
+[ "$(grep -c ',yes,' "$tmp/out")" -eq 4 ] ||
+  fail "unfreeze_last 4 on resnet20: conv4_block3_2_conv and _2_bn train, plus the 2 head Denses"
+expect 2 "resnet7" -- summary --arch resnet7
 # export-code: both frameworks compile (the PyTorch export is run in the app suite)
 for fw in keras pytorch; do
   expect 0 "wrote $tmp/train_$fw.py" -- export-code --framework $fw \
