@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,7 +17,25 @@ typedef struct fit_opts {
     bool cosine;           /* cosine decay of lr to 0 over all steps */
     thaw_optimizer opt;
     thaw_transform augment; /* random flip / shift in training steps */
+    int epoch;              /* for the progress bar */
 } fit_opts;
+
+/* A one-line progress bar on stderr when it is a terminal (never in a pipe). */
+static void progress(const fit_opts *f, int done, int total, double t0)
+{
+    static double last;
+    double now = thaw_cli_now();
+    if (!isatty(STDERR_FILENO) || (done < total && now - last < 0.2)) return;
+    last = now;
+    if (done >= total) {
+        fprintf(stderr, "\r\033[K");
+        return;
+    }
+    int w = 30, fill = total > 0 ? (int)((long)w * done / total) : 0;
+    fprintf(stderr, "\r  epoch %d [%.*s%*s] %d/%d images, %.0f images/s", f->epoch, fill,
+            "##############################", w - fill, "", done, total,
+            done / (now - t0 > 1e-9 ? now - t0 : 1e-9));
+}
 
 /* One epoch over d in shuffled full batches (drop_last, as BN statistics
  * need full batches). Augmentation obeys `training` like Keras's
@@ -54,10 +73,12 @@ static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_o
         st = thaw_model_train_step(m, x, y, batch, &opt, rep, err);
         if (st != THAW_OK) break;
         (*step)++;
+        progress(f, b + batch, d->n, t0);
         lsum += rep->loss * batch;
         correct += rep->correct;
         seen += batch;
     }
+    progress(f, d->n, d->n, t0);
     double dt = thaw_cli_now() - t0;
     *loss = seen ? lsum / seen : NAN;
     *acc = seen ? (double)correct / seen : NAN;
@@ -89,7 +110,9 @@ static thaw_status fit(thaw_model *m, const thaw_dataset *d, const thaw_dataset 
            "val acc train", "images/s");
     for (int e = 1; e <= f->epochs; e++) {
         double loss = NAN, acc = NAN, ips = 0;
-        thaw_status st = train_epoch(m, d, f, &step, total, &rng, &loss, &acc, &ips, err);
+        fit_opts fe = *f;
+        fe.epoch = e;
+        thaw_status st = train_epoch(m, d, &fe, &step, total, &rng, &loss, &acc, &ips, err);
         if (st != THAW_OK) return st;
         thaw_eval_result ri, rt;
         st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, false, 0, &ri, err);
@@ -407,6 +430,7 @@ static int cmd_finetune(const finetune_opts *o)
                    pc.trainable, (double)f.lr);
         }
         double loss = NAN, acc = NAN, ips = 0;
+        f.epoch = e;
         if (train_epoch(m, &tgt, &f, &step, total, &rng, &loss, &acc, &ips, &err) != THAW_OK)
             goto failed;
         thaw_eval_result ri, rt;
