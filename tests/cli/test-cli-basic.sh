@@ -54,6 +54,13 @@ expect 0 "^name,kind,output_shape,params,trainable,bn_in_training_step" -- summa
 [ "$(grep -c ',yes,' "$tmp/out")" -eq 4 ] ||
   fail "unfreeze_last 4 on resnet20: conv4_block3_2_conv and _2_bn train, plus the 2 head Denses"
 expect 2 "resnet7" -- summary --arch resnet7
+# bench: a tiny sweep, its JSON rows carry the anchor's fields
+expect 0 "train" -- bench --threads 1 --batches 4 --modes train,infer --reps 1 --min-rep-s 0.01 \
+  --warm 0 --json "$tmp/bench.json"
+/usr/bin/env python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r) == 2 and all(x["ips_med"] > 0 for x in r)' \
+  "$tmp/bench.json" || fail "bench --json rows"
+expect 2 "--modes" -- bench --modes fly
+
 # export-code: both frameworks compile (the PyTorch export is run in the app suite)
 for fw in keras pytorch; do
   expect 0 "wrote $tmp/train_$fw.py" -- export-code --framework $fw \

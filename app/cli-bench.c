@@ -1,4 +1,4 @@
-/* thaw-bench: Thaw's half of the ResNet-20 benchmark.
+/* thaw-cli bench: Thaw's half of the ResNet-20 benchmark.
  *
  * Builds the same model as the PyTorch anchor (../shared/bench/pytorch_resnet20.py:
  * CIFAR-style ResNet-20 on Fashion-MNIST 1x28x28, 10 classes, no hidden layer,
@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "thaw.h"
+#include "cli.h"
 
 #define LIST_MAX         16
 #define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
@@ -89,7 +89,7 @@ typedef struct bench_data {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: thaw-bench [options]\n"
+            "Usage: thaw-cli bench [OPTION...]\n"
             "Times Thaw's ResNet-20 the way ../shared/bench/pytorch_resnet20.py times PyTorch's.\n"
             "  --threads LIST    OpenBLAS thread counts (default 1,2)\n"
             "  --sizes LIST      input sizes HxW, >= 28, zero-padded as the anchor does "
@@ -114,7 +114,7 @@ static void die_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "thaw-bench: ");
+    fprintf(stderr, "thaw-cli bench: ");
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see --help)\n");
     va_end(ap);
@@ -335,7 +335,7 @@ static bool data_load(bench_data *d, int n, const char *dir)
         memcpy(d->labels, ds.y, (size_t)n * sizeof *d->labels);
     } else {
         if (st == THAW_ERR_NOMEM) return false;
-        fprintf(stderr, "thaw-bench: %s; timing random data instead\n",
+        fprintf(stderr, "thaw-cli bench: %s; timing random data instead\n",
                 st != THAW_OK ? err.msg : "Fashion-MNIST train has too few images");
         thaw_rng rng;
         thaw_rng_seed(&rng, 0, 0xbe7c);
@@ -577,7 +577,7 @@ static void profile_print(const bench_row *rows, int n)
 static void header_print(const bench_opts *o, const bench_data *d)
 {
     const char *coretype = getenv("OPENBLAS_CORETYPE");
-    printf("# thaw-bench: resnet20, backend %s, OpenBLAS core %s, OPENBLAS_CORETYPE=%s\n",
+    printf("# thaw-cli bench: resnet20, backend %s, OpenBLAS core %s, OPENBLAS_CORETYPE=%s\n",
            thaw_backend_default()->name, openblas_get_corename(), coretype ? coretype : "(unset)");
     printf("# OpenBLAS config: %s\n", openblas_get_config());
     printf("# data: %s; reps %d, min-rep-s %g, warm %d\n",
@@ -616,7 +616,7 @@ static int sweep_run(bench_row *rows, const bench_opts *o, const bench_data *d, 
                     thaw_error err;
                     thaw_error_clear(&err);
                     if (bench_one(r, o, d, &err) != THAW_OK) {
-                        fprintf(stderr, "thaw-bench: %s, batch %d, %d threads: %s\n",
+                        fprintf(stderr, "thaw-cli bench: %s, batch %d, %d threads: %s\n",
                                 mode_names[r->mode], r->batch, r->threads, err.msg);
                         *ok = false;
                         return k;
@@ -631,7 +631,7 @@ static int sweep_run(bench_row *rows, const bench_opts *o, const bench_data *d, 
     return k;
 }
 
-int main(int argc, char **argv)
+int thaw_cli_bench(int argc, char **argv)
 {
     bench_opts o;
     parse_args(&o, argc, argv);
@@ -639,7 +639,7 @@ int main(int argc, char **argv)
     /* Opened first so that a bad path fails before minutes of timing. */
     FILE *json = NULL;
     if (o.json && !(json = fopen(o.json, "w"))) {
-        fprintf(stderr, "thaw-bench: cannot write '%s': %s\n", o.json, strerror(errno));
+        fprintf(stderr, "thaw-cli bench: cannot write '%s': %s\n", o.json, strerror(errno));
         return 1;
     }
     int status = 1;
@@ -647,7 +647,7 @@ int main(int argc, char **argv)
     bench_row *rows = NULL;
     if (!data_load(&d, max_int(o.batches, o.n_batches), o.data_dir) ||
         !(rows = calloc((size_t)o.n_threads * o.n_sizes * o.n_batches * o.n_modes, sizeof *rows))) {
-        fprintf(stderr, "thaw-bench: out of memory\n");
+        fprintf(stderr, "thaw-cli bench: out of memory\n");
         goto done;
     }
 
@@ -660,7 +660,7 @@ int main(int argc, char **argv)
         bool written = json_write(json, rows, k, &o);
         json = NULL;
         if (!written) {
-            fprintf(stderr, "thaw-bench: cannot write '%s'\n", o.json);
+            fprintf(stderr, "thaw-cli bench: cannot write '%s'\n", o.json);
             status = 1;
         }
     }
