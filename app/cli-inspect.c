@@ -272,7 +272,7 @@ static int inspect_parse(int argc, char **argv, inspect_ctx *c, const char *help
 
 static const char eval_help[] =
     "Usage: thaw-cli eval [--model M] [--mode train|infer] [--batch N] [--classes source|target]\n"
-    "                     [SETUP OPTION...] [--json]\n"
+    "                     [SETUP OPTION...] [--json | --csv]\n"
     "Loss and accuracy of a model on test images, in inference mode (predict/evaluate:\n"
     "moving statistics, no dropout) or in training mode (model(x, training=True) under the\n"
     "preset and freezing of the setup, without updating any statistics).\n"
@@ -305,7 +305,11 @@ int thaw_cli_eval(int argc, char **argv)
         return thaw_cli_fail(&err);
     }
     const char *mode = c.train_mode ? "train" : "infer";
-    if (c.json) {
+    if (c.csv) {
+        printf("model,preset,mode,batch,images,loss,accuracy\n\"%s\",%s,%s,%d,%d,%.6f,%.6f\n",
+               c.model_path, thaw_preset_get(c.setup->preset)->name, mode, c.setup->batch, r.n,
+               r.loss, r.accuracy);
+    } else if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, c.model_path);
         g_string_append_printf(j, ", \"preset\": \"%s\", \"mode\": \"%s\", \"batch\": %d, "
@@ -332,7 +336,7 @@ static int argmax_row(const float *p, int k)
 
 static const char compare_help[] =
     "Usage: thaw-cli compare [--model M] [--batch N] [--batch-sweep 1,2,4,...] [--flips N]\n"
-    "                        [--classes source|target] [SETUP OPTION...] [--json]\n"
+    "                        [--classes source|target] [SETUP OPTION...] [--json | --csv]\n"
     "The core view as text: the same images predicted in training mode (batch statistics\n"
     "where the preset and freezing say so, dropout on; batches of --batch images) and in\n"
     "inference mode. Prints both accuracies, the disagreement rate (top-1 differs), the mean\n"
@@ -400,7 +404,14 @@ int thaw_cli_compare(int argc, char **argv)
         sweep_acc[s] = r.accuracy;
     }
     const char *preset = thaw_preset_get(c.setup->preset)->name;
-    if (c.json) {
+    if (c.csv) {
+        printf("class,images,accuracy_infer,accuracy_train,disagreements\n");
+        for (int y = 0; y < k; y++)
+            printf("%d,%d,%.6f,%.6f,%d\n", y, cls_n[y],
+                   cls_n[y] ? (double)cls_i[y] / cls_n[y] : 0.0,
+                   cls_n[y] ? (double)cls_t[y] / cls_n[y] : 0.0, cls_d[y]);
+        printf("all,%d,%.6f,%.6f,%d\n", n, (double)hit_i / n, (double)hit_t / n, disagree);
+    } else if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, c.model_path);
         g_string_append_printf(j, ", \"preset\": \"%s\", \"batch\": %d, \"images\": %d, "

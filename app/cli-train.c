@@ -337,7 +337,7 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
 typedef struct finetune_opts {
     ThawSetup *setup;
     const char *save, *log;
-    bool json;
+    bool json, csv;
 } finetune_opts;
 
 static int cmd_finetune(const finetune_opts *o)
@@ -354,7 +354,7 @@ static int cmd_finetune(const finetune_opts *o)
     char data_desc[512];
     int rc = EXIT_SUCCESS;
     /* With --json stdout carries one JSON document; the human text goes to stderr. */
-    FILE *out = o->json ? stderr : stdout;
+    FILE *out = o->json || o->csv ? stderr : stdout;
     g_autoptr(GString) jrows = g_string_new(NULL);
     if (thaw_cli_load_model(&base, s, false, &base_path, &err) != THAW_OK) goto failed;
     if (load_data(s, base, &tgt, &val, data_desc, sizeof data_desc, &err) != THAW_OK) goto failed;
@@ -479,6 +479,7 @@ static int cmd_finetune(const finetune_opts *o)
         thaw_error_set(&err, THAW_ERR_IO, "cannot write the log: %s", gerr->message);
         goto failed;
     }
+    if (o->csv) fputs(csv->str, stdout);
     if (o->json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, base_path);
@@ -535,6 +536,7 @@ static void print_finetune_help(void)
            "Presets: %s/*.ini\n"
            "  --save FILE             write the fine-tuned model (.thaw, atomically)\n"
            "  --log FILE              write the per-epoch rows as CSV (atomically)\n"
+           "  --csv                   print the --log rows on stdout (the text goes to stderr)\n"
            "  --json                  print one JSON document on stdout (the text goes to\n"
            "                          stderr): model, preset, base_training, params_trainable,\n"
            "                          params_non_trainable, train_images, val_images, epochs\n"
@@ -549,7 +551,7 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
     g_autoptr(GError) gerr = NULL;
     o->setup = thaw_setup_new();
     o->save = o->log = NULL;
-    o->json = false;
+    o->json = o->csv = false;
     if (!thaw_setup_parse_args(o->setup, &argc, &argv, &gerr))
         return thaw_cli_usage_error("%s", gerr->message);
     for (int i = 1; i < argc; i++) {
@@ -558,8 +560,8 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
             print_finetune_help();
             return -1;
         }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
+        if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0) {
+            *(a[2] == 'j' ? &o->json : &o->csv) = true;
             continue;
         }
         const char **slot = strcmp(a, "--save") == 0 ? &o->save
@@ -580,6 +582,7 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
         *slot = argv[++i];
     }
     if (!thaw_setup_validate(o->setup, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
+    if (o->json && o->csv) return thaw_cli_usage_error("--json and --csv exclude each other%s", "");
     return 0;
 }
 

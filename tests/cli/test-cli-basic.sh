@@ -147,6 +147,15 @@ PY
     --batch-sweep 2
   /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert len(d["classes"]) == 5' \
     <"$tmp/out" || fail "compare --json"
+  # --csv of eval, compare and finetune parse as CSV with the documented columns
+  for cmd in "eval --classes source --val_k 5" "compare --classes source --val_k 5" \
+    "finetune --epochs 1 --k 10 --val_k 5 --batch 10"; do
+    # shellcheck disable=SC2086
+    "$cli" $cmd --csv >"$tmp/c.csv" 2>/dev/null || fail "$cmd --csv failed"
+    /usr/bin/env python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert r and all(len(x) == len(r[0]) for x in r)' \
+      "$tmp/c.csv" || fail "$cmd --csv does not parse"
+  done
+
   # predict: dataset images as CSV, PNG files (any size, resized) as JSON
   expect 0 "^image,label,top1,p_top1,p0,p1,p2,p3,p4" -- predict --classes source --val_k 2 --csv
   [ "$(wc -l <"$tmp/out")" -eq 11 ] || fail "predict --csv: a header and 10 rows expected"
