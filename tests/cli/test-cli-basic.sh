@@ -59,6 +59,9 @@ expect 0 "train" -- bench --threads 1 --batches 4 --modes train,infer --reps 1 -
   --warm 0 --json "$tmp/bench.json"
 /usr/bin/env python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r) == 2 and all(x["ips_med"] > 0 for x in r)' \
   "$tmp/bench.json" || fail "bench --json rows"
+"$cli" bench --threads 1 --batches 2 --modes infer --reps 1 --min-rep-s 0.01 --warm 0 --json - \
+  2>/dev/null | /usr/bin/env python3 -c 'import json,sys; assert json.load(sys.stdin)[0]["mode"] == "infer"' ||
+  fail "bench --json - is not one JSON document on stdout"
 expect 2 "--modes" -- bench --modes fly
 
 # export-code: both frameworks compile (the PyTorch export is run in the app suite)
