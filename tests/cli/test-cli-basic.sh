@@ -135,6 +135,15 @@ assert last["keras3"]["val_acc_infer"] != last["pytorch"]["val_acc_infer"], last
 assert last["keras-2.1.3"]["val_acc_train"] > last["keras-2.1.3"]["val_acc_infer"] + 0.05, last
 PY
 
+  # A non-finite loss stops the run with the step and the likely cause, and the
+  # checkpoint saved before stays as it was.
+  /usr/bin/env python3 "$(dirname "$0")/overflow-model.py" "$presets/../models/fashion-resnet20.thaw" \
+    "$tmp/overflow.thaw"
+  cp "$tmp/tuned.thaw" "$tmp/kept.thaw"
+  expect 1 "loss is -?nan at step [0-9]+: the learning rate .* is probably too high" -- finetune \
+    --model "$tmp/overflow.thaw" --epochs 1 --k 20 --val_k 10 --batch 20 --save "$tmp/kept.thaw"
+  cmp -s "$tmp/tuned.thaw" "$tmp/kept.thaw" || fail "a failed run must not touch the saved checkpoint"
+
   # eval and compare on the shipped model (classes 0-4): frozen base under keras3
   # gives one answer in both modes; unfrozen, training mode at batch 1 collapses
   expect 0 '"accuracy": 0\.9' -- eval --classes source --val_k 50 --json
