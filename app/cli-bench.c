@@ -56,7 +56,7 @@ typedef struct bench_opts {
     int modes[LIST_MAX], n_modes;
     int reps, warm;
     double min_rep_s;
-    bool quick, profile;
+    bool quick, profile, csv;
     const char *json;
     const char *data_dir;
 } bench_opts;
@@ -106,6 +106,7 @@ static void usage(FILE *f)
             "  --quick           reps 5, min-rep-s 0.2, warm 2 (as the anchor's --quick)\n"
             "  --profile         also run a separate profiled pass and print the share of\n"
             "                    the step time per layer kind\n"
+            "  --csv             print the rows as CSV on stdout (the table goes to stderr)\n"
             "  --json FILE       write the rows as JSON (the anchor's fields); FILE - is stdout\n"
             "                    (one JSON document; the table goes to stderr)\n"
             "  --data DIR        Fashion-MNIST directory (default " DEFAULT_DATA_DIR ")\n"
@@ -236,6 +237,8 @@ static void parse_args(bench_opts *o, int argc, char **argv)
             o->quick = true;
         } else if (strcmp(a, "--profile") == 0) {
             o->profile = true;
+        } else if (strcmp(a, "--csv") == 0) {
+            o->csv = true;
         } else {
             die_usage("unknown option '%s'", a);
         }
@@ -646,7 +649,11 @@ int thaw_cli_bench(int argc, char **argv)
      * stdout: the JSON document alone, the text goes to stderr. */
     FILE *json = NULL;
     bool json_stdout = o.json && strcmp(o.json, "-") == 0;
-    text_out = json_stdout ? stderr : stdout;
+    if (json_stdout && o.csv) {
+        fprintf(stderr, "thaw-cli bench: --json - and --csv both want stdout\n");
+        return 2;
+    }
+    text_out = json_stdout || o.csv ? stderr : stdout;
     if (json_stdout) json = stdout;
     else if (o.json && !(json = fopen(o.json, "w"))) {
         fprintf(stderr, "thaw-cli bench: cannot write '%s': %s\n", o.json, strerror(errno));
@@ -666,6 +673,13 @@ int thaw_cli_bench(int argc, char **argv)
     int k = sweep_run(rows, &o, &d, &ok);
     if (o.profile && k > 0) profile_print(rows, k);
     status = ok ? 0 : 1;
+    if (o.csv) {
+        printf("threads,H,B,mode,ms_med,ips_med,ips_min,ips_max,gflops\n");
+        for (int i = 0; i < k; i++)
+            printf("%d,%d,%d,%s,%.4f,%.1f,%.1f,%.1f,%.2f\n", rows[i].threads, rows[i].h,
+                   rows[i].batch, mode_names[rows[i].mode], rows[i].ms_med, rows[i].ips_med,
+                   rows[i].ips_min, rows[i].ips_max, rows[i].gflops);
+    }
     if (json) {
         bool written = json_write(json, rows, k, &o);
         json = NULL;

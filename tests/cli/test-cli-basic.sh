@@ -62,6 +62,8 @@ expect 0 "train" -- bench --threads 1 --batches 4 --modes train,infer --reps 1 -
 "$cli" bench --threads 1 --batches 2 --modes infer --reps 1 --min-rep-s 0.01 --warm 0 --json - \
   2>/dev/null | /usr/bin/env python3 -c 'import json,sys; assert json.load(sys.stdin)[0]["mode"] == "infer"' ||
   fail "bench --json - is not one JSON document on stdout"
+"$cli" bench --threads 1 --batches 2 --modes infer --reps 1 --min-rep-s 0.01 --warm 0 --csv \
+  2>/dev/null | grep -Eq "^1,28,2,infer," || fail "bench --csv rows"
 expect 2 "--modes" -- bench --modes fly
 
 # export-code: both frameworks compile (the PyTorch export is run in the app suite)
