@@ -32,7 +32,7 @@
 
 #include "cli.h"
 
-#define LIST_MAX         16
+#define LIST_MAX 16
 
 /* Where the human-readable lines go: stdout, or stderr with --json - (one JSON
  * document on stdout). */
@@ -567,40 +567,45 @@ static bool json_write(FILE *f, const bench_row *rows, int n, const bench_opts *
 
 static void profile_print(const bench_row *rows, int n)
 {
-    fprintf(text_out, "# profile: share of the step time per layer kind (separate pass, timers on)\n");
-    fprintf(text_out, "%3s %5s %4s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "thr", "HxW", "B", "mode",
-           "ms/step", "conv fwd", "conv bwd", "BN fwd", "BN bwd", "relu+add", "other", "outside");
+    fprintf(text_out,
+            "# profile: share of the step time per layer kind (separate pass, timers on)\n");
+    fprintf(text_out, "%3s %5s %4s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "thr", "HxW", "B",
+            "mode", "ms/step", "conv fwd", "conv bwd", "BN fwd", "BN bwd", "relu+add", "other",
+            "outside");
     for (int i = 0; i < n; i++) {
         const bench_row *r = &rows[i];
         const bench_profile *p = &r->prof;
-        fprintf(text_out, "%3d %2dx%-2d %4d %8s %8.2f %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%% "
-               "%7.1f%%\n",
-               r->threads, r->h, r->h, r->batch, mode_names[r->mode], p->step_ms, 100 * p->conv_fwd,
-               100 * p->conv_bwd, 100 * p->bn_fwd, 100 * p->bn_bwd, 100 * p->relu_add,
-               100 * p->other_layers, 100 * p->outside);
+        fprintf(text_out,
+                "%3d %2dx%-2d %4d %8s %8.2f %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7.1f%% "
+                "%7.1f%%\n",
+                r->threads, r->h, r->h, r->batch, mode_names[r->mode], p->step_ms,
+                100 * p->conv_fwd, 100 * p->conv_bwd, 100 * p->bn_fwd, 100 * p->bn_bwd,
+                100 * p->relu_add, 100 * p->other_layers, 100 * p->outside);
     }
     fprintf(text_out, "# other: input copy, global average pool, dense; outside: loss, zero-grad, "
-           "BN moving-statistics update, optimizer\n");
+                      "BN moving-statistics update, optimizer\n");
 }
 
 static void header_print(const bench_opts *o, const bench_data *d)
 {
     const char *coretype = getenv("OPENBLAS_CORETYPE");
-    fprintf(text_out, "# thaw-cli bench: resnet20, backend %s, OpenBLAS core %s, OPENBLAS_CORETYPE=%s\n",
-           thaw_backend_default()->name, openblas_get_corename(), coretype ? coretype : "(unset)");
+    fprintf(text_out,
+            "# thaw-cli bench: resnet20, backend %s, OpenBLAS core %s, OPENBLAS_CORETYPE=%s\n",
+            thaw_backend_default()->name, openblas_get_corename(), coretype ? coretype : "(unset)");
     fprintf(text_out, "# OpenBLAS config: %s\n", openblas_get_config());
     fprintf(text_out, "# data: %s; reps %d, min-rep-s %g, warm %d\n",
-           d->random ? "random (Fashion-MNIST not found)" : "Fashion-MNIST train, first images",
-           o->reps, o->min_rep_s, o->warm);
+            d->random ? "random (Fashion-MNIST not found)" : "Fashion-MNIST train, first images",
+            o->reps, o->min_rep_s, o->warm);
     for (int si = 0; si < o->n_sizes; si++) {
         int h = o->sizes[si];
         fprintf(text_out, "# H=%d: fwd MFLOP/img=%.2f", h, 2 * analytic_macs(h).total / 1e6);
         for (int mi = 0; mi < MODE_COUNT; mi++)
-            fprintf(text_out, "  %s=%.1f", mode_names[mi], flops_per_image((bench_mode)mi, h) / 1e6);
+            fprintf(text_out, "  %s=%.1f", mode_names[mi],
+                    flops_per_image((bench_mode)mi, h) / 1e6);
         fprintf(text_out, " (nominal MFLOP/img)\n");
     }
-    fprintf(text_out, "%3s %5s %4s %8s %11s %9s %9s %9s %8s %6s\n", "thr", "HxW", "B", "mode", "ms/step med",
-           "img/s med", "img/s min", "img/s max", "GFLOP/s", "it/rep");
+    fprintf(text_out, "%3s %5s %4s %8s %11s %9s %9s %9s %8s %6s\n", "thr", "HxW", "B", "mode",
+            "ms/step med", "img/s med", "img/s min", "img/s max", "GFLOP/s", "it/rep");
     fflush(stdout);
 }
 
@@ -613,7 +618,7 @@ static int sweep_run(bench_row *rows, const bench_opts *o, const bench_data *d, 
     for (int ti = 0; ti < o->n_threads; ti++) {
         openblas_set_num_threads(o->threads[ti]);
         fprintf(text_out, "# threads %d: openblas_get_num_threads() = %d\n", o->threads[ti],
-               openblas_get_num_threads());
+                openblas_get_num_threads());
         for (int si = 0; si < o->n_sizes; si++)
             for (int bi = 0; bi < o->n_batches; bi++)
                 for (int mi = 0; mi < o->n_modes; mi++) {
@@ -630,9 +635,9 @@ static int sweep_run(bench_row *rows, const bench_opts *o, const bench_data *d, 
                         *ok = false;
                         return k;
                     }
-                    fprintf(text_out, "%3d %2dx%-2d %4d %8s %11.2f %9.0f %9.0f %9.0f %8.1f %6d\n", r->threads,
-                           r->h, r->h, r->batch, mode_names[r->mode], r->ms_med, r->ips_med,
-                           r->ips_min, r->ips_max, r->gflops, r->iters);
+                    fprintf(text_out, "%3d %2dx%-2d %4d %8s %11.2f %9.0f %9.0f %9.0f %8.1f %6d\n",
+                            r->threads, r->h, r->h, r->batch, mode_names[r->mode], r->ms_med,
+                            r->ips_med, r->ips_min, r->ips_max, r->gflops, r->iters);
                     fflush(stdout);
                     k++;
                 }
@@ -654,7 +659,8 @@ int thaw_cli_bench(int argc, char **argv)
         return 2;
     }
     text_out = json_stdout || o.csv ? stderr : stdout;
-    if (json_stdout) json = stdout;
+    if (json_stdout)
+        json = stdout;
     else if (o.json && !(json = fopen(o.json, "w"))) {
         fprintf(stderr, "thaw-cli bench: cannot write '%s': %s\n", o.json, strerror(errno));
         return 1;

@@ -64,8 +64,8 @@ const int thaw_cli_target_classes[5] = {5, 6, 7, 8, 9};
 /* Loads the Fashion-MNIST split `prefix` and keeps `classes` (k per class,
  * 0 = all), relabelled 0..4, with an optional domain shift applied. */
 thaw_status thaw_cli_load_split(thaw_dataset *out, const char *dir, const char *prefix,
-                              const int *classes, int k, uint64_t seed,
-                              const thaw_transform *shift, thaw_error *err)
+                                const int *classes, int k, uint64_t seed,
+                                const thaw_transform *shift, thaw_error *err)
 {
     thaw_dataset all;
     thaw_status st = thaw_fashion_load(&all, dir, prefix, err);
@@ -97,7 +97,6 @@ thaw_status thaw_cli_load_model(thaw_model **out, const ThawSetup *s, bool keep_
     return thaw_checkpoint_load(out, path, err);
 }
 
-
 void thaw_cli_catch_sigint(void)
 {
     signal(SIGINT, on_sigint);
@@ -107,10 +106,12 @@ void thaw_cli_json_string(GString *out, const char *s)
 {
     g_string_append_c(out, '"');
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') g_string_append_printf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) g_string_append_printf(out, "\\u%04x", *s);
-        else g_string_append_c(out, *s);
+        if (*s == '"' || *s == '\\')
+            g_string_append_printf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            g_string_append_printf(out, "\\u%04x", *s);
+        else
+            g_string_append_c(out, *s);
     }
     g_string_append_c(out, '"');
 }
-

@@ -92,24 +92,28 @@ int thaw_cli_summary(int argc, char **argv)
         const thaw_layer *l = &m->layers[i];
         bool flat = l->kind == THAW_LAYER_GAP || l->kind == THAW_LAYER_DENSE ||
                     (l->kind == THAW_LAYER_DROPOUT && !l->in_base);
-        g_autofree char *shape = flat ? g_strdup_printf("%d", l->oc)
-                                      : g_strdup_printf("%d,%d,%d", l->oh, l->ow, l->oc);
+        g_autofree char *shape =
+            flat ? g_strdup_printf("%d", l->oc) : g_strdup_printf("%d,%d,%d", l->oh, l->ow, l->oc);
         const char *bn = l->kind == THAW_LAYER_BATCHNORM ? thaw_bn_mode_phrase(&l->mode) : "";
         const char *tr = l->n_params == 0 ? "" : l->mode.params_trained ? "yes" : "no";
         size_t np = thaw_layer_param_count(m, i);
         if (json)
-            g_string_append_printf(o, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"output_shape\": "
-                                      "[%s], \"params\": %zu, \"trainable\": %s, "
-                                      "\"bn_in_training_step\": %s%s%s}",
-                                   i ? ", " : "", l->name, thaw_layer_kind_name(l->kind), shape,
-                                   np, l->n_params == 0 ? "null" : tr[0] == 'y' ? "true" : "false",
+            g_string_append_printf(o,
+                                   "%s{\"name\": \"%s\", \"kind\": \"%s\", \"output_shape\": "
+                                   "[%s], \"params\": %zu, \"trainable\": %s, "
+                                   "\"bn_in_training_step\": %s%s%s}",
+                                   i ? ", " : "", l->name, thaw_layer_kind_name(l->kind), shape, np,
+                                   l->n_params == 0 ? "null"
+                                   : tr[0] == 'y'   ? "true"
+                                                    : "false",
                                    *bn ? "\"" : "null", bn, *bn ? "\"" : "");
         else
             g_string_append_printf(o, "%s,%s,\"%s\",%zu,%s,\"%s\"\n", l->name,
                                    thaw_layer_kind_name(l->kind), shape, np, tr, bn);
     }
     if (json)
-        g_string_append_printf(o, "], \"total\": %zu, \"trainable\": %zu, \"non_trainable\": %zu}\n",
+        g_string_append_printf(o,
+                               "], \"total\": %zu, \"trainable\": %zu, \"non_trainable\": %zu}\n",
                                c.total, c.trainable, c.non_trainable);
     fputs(o->str, stdout);
     thaw_model_free(m);
@@ -125,11 +129,11 @@ typedef struct inspect_ctx {
     thaw_model *model;
     char *model_path;
     thaw_dataset data;
-    bool source;      /* Fashion-MNIST: classes 0-4 instead of 5-9 */
+    bool source; /* Fashion-MNIST: classes 0-4 instead of 5-9 */
     bool json;
-    bool train_mode;  /* eval --mode train */
-    int flips;        /* compare: how many flipped images to list */
-    int sweep[16];    /* compare: batch sizes for the training-mode sweep */
+    bool train_mode; /* eval --mode train */
+    int flips;       /* compare: how many flipped images to list */
+    int sweep[16];   /* compare: batch sizes for the training-mode sweep */
     int n_sweep;
     bool csv;         /* predict: CSV rows */
     GPtrArray *files; /* predict: PNG files given on the command line */
@@ -152,8 +156,8 @@ static thaw_status load_files(inspect_ctx *c, thaw_error *err)
     const thaw_model_config *cfg = &c->model->cfg;
     size_t img = (size_t)cfg->in_h * cfg->in_w * cfg->in_c;
     int n = (int)c->files->len;
-    c->data = (thaw_dataset){.n = n, .h = cfg->in_h, .w = cfg->in_w, .c = cfg->in_c,
-                             .classes = cfg->classes};
+    c->data = (thaw_dataset){
+        .n = n, .h = cfg->in_h, .w = cfg->in_w, .c = cfg->in_c, .classes = cfg->classes};
     c->data.x = calloc((size_t)n * img, sizeof(float)); /* freed by thaw_dataset_free */
     c->data.y = calloc((size_t)n, sizeof(int32_t));
     if (!c->data.x || !c->data.y) return thaw_error_set(err, THAW_ERR_NOMEM, "out of memory");
@@ -177,8 +181,7 @@ static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
     if (st != THAW_OK) return st;
     thaw_model *m = c->model;
     if (m->cfg.classes <= 0)
-        return thaw_error_set(err, THAW_ERR_STATE, "'%s' has no classifier head",
-                              c->model_path);
+        return thaw_error_set(err, THAW_ERR_STATE, "'%s' has no classifier head", c->model_path);
     g_autoptr(GError) gerr = NULL;
     if (c->files && c->files->len > 0) return load_files(c, err);
     ThawSetupDataKind kind;
@@ -202,9 +205,9 @@ static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
     }
     if (st != THAW_OK) return st;
     if (c->data.h != m->cfg.in_h || c->data.w != m->cfg.in_w || c->data.c != m->cfg.in_c)
-        return thaw_error_set(err, THAW_ERR_SHAPE, "'%s' takes %dx%dx%d input, the data is %dx%dx%d",
-                              c->model_path, m->cfg.in_h, m->cfg.in_w, m->cfg.in_c, c->data.h,
-                              c->data.w, c->data.c);
+        return thaw_error_set(
+            err, THAW_ERR_SHAPE, "'%s' takes %dx%dx%d input, the data is %dx%dx%d", c->model_path,
+            m->cfg.in_h, m->cfg.in_w, m->cfg.in_c, c->data.h, c->data.w, c->data.c);
     if (c->data.classes != m->cfg.classes)
         return thaw_error_set(err, THAW_ERR_SHAPE, "'%s' has %d classes, the data %d",
                               c->model_path, m->cfg.classes, c->data.classes);
@@ -255,9 +258,11 @@ static int inspect_parse(int argc, char **argv, inspect_ctx *c, const char *help
             g_auto(GStrv) parts = g_strsplit(v, ",", -1);
             c->n_sweep = 0;
             for (int k = 0; parts[k]; k++) {
-                if (c->n_sweep == 16 || !thaw_cli_parse_int(parts[k], 1, 4096, &c->sweep[c->n_sweep]))
+                if (c->n_sweep == 16 ||
+                    !thaw_cli_parse_int(parts[k], 1, 4096, &c->sweep[c->n_sweep]))
                     return thaw_cli_usage_error("--batch-sweep: '%s' is not a list of up to 16 "
-                                                "batch sizes in 1..4096", v);
+                                                "batch sizes in 1..4096",
+                                                v);
                 c->n_sweep++;
             }
             i++;
@@ -312,8 +317,9 @@ int thaw_cli_eval(int argc, char **argv)
     } else if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, c.model_path);
-        g_string_append_printf(j, ", \"preset\": \"%s\", \"mode\": \"%s\", \"batch\": %d, "
-                                  "\"images\": %d, \"loss\": %.6f, \"accuracy\": %.6f}\n",
+        g_string_append_printf(j,
+                               ", \"preset\": \"%s\", \"mode\": \"%s\", \"batch\": %d, "
+                               "\"images\": %d, \"loss\": %.6f, \"accuracy\": %.6f}\n",
                                thaw_preset_get(c.setup->preset)->name, mode, c.setup->batch, r.n,
                                r.loss, r.accuracy);
         fputs(j->str, stdout);
@@ -361,8 +367,8 @@ int thaw_cli_compare(int argc, char **argv)
     g_autoptr(GString) jflips = g_string_new(NULL);
     if (inspect_load(&c, &err) != THAW_OK) goto failed;
     const int n = c.data.n, k = c.model->cfg.classes, batch = c.setup->batch;
-    pi = g_new(float, (size_t)n * k);
-    pt = g_new(float, (size_t)n * k);
+    pi = g_new(float, (size_t)n *k);
+    pt = g_new(float, (size_t)n *k);
     if (thaw_model_predict(c.model, c.data.x, n, batch, false, 0, pi, &err) != THAW_OK ||
         thaw_model_predict(c.model, c.data.x, n, batch, true, c.setup->seed, pt, &err) != THAW_OK)
         goto failed;
@@ -386,8 +392,9 @@ int thaw_cli_compare(int argc, char **argv)
             if (listed < c.flips) {
                 g_string_append_printf(flips, "  %6d %6d   %3d (%.2f)   %3d (%.2f)\n", i, y, ti,
                                        (double)a[ti], tt, (double)b[tt]);
-                g_string_append_printf(jflips, "%s{\"image\": %d, \"label\": %d, \"infer\": %d, "
-                                               "\"p_infer\": %.4f, \"train\": %d, \"p_train\": %.4f}",
+                g_string_append_printf(jflips,
+                                       "%s{\"image\": %d, \"label\": %d, \"infer\": %d, "
+                                       "\"p_infer\": %.4f, \"train\": %d, \"p_train\": %.4f}",
                                        listed ? ", " : "", i, y, ti, (double)a[ti], tt,
                                        (double)b[tt]);
                 listed++;
@@ -398,8 +405,8 @@ int thaw_cli_compare(int argc, char **argv)
     double sweep_acc[16];
     for (int s = 0; s < c.n_sweep; s++) {
         thaw_eval_result r;
-        if (thaw_model_evaluate(c.model, c.data.x, c.data.y, n, c.sweep[s], true, c.setup->seed,
-                                &r, &err) != THAW_OK)
+        if (thaw_model_evaluate(c.model, c.data.x, c.data.y, n, c.sweep[s], true, c.setup->seed, &r,
+                                &err) != THAW_OK)
             goto failed;
         sweep_acc[s] = r.accuracy;
     }
@@ -414,32 +421,33 @@ int thaw_cli_compare(int argc, char **argv)
     } else if (c.json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, c.model_path);
-        g_string_append_printf(j, ", \"preset\": \"%s\", \"batch\": %d, \"images\": %d, "
-                                  "\"accuracy_infer\": %.6f, \"accuracy_train\": %.6f, "
-                                  "\"disagreement\": %.6f, \"mean_abs_dp_true\": %.6f, "
-                                  "\"classes\": [",
+        g_string_append_printf(j,
+                               ", \"preset\": \"%s\", \"batch\": %d, \"images\": %d, "
+                               "\"accuracy_infer\": %.6f, \"accuracy_train\": %.6f, "
+                               "\"disagreement\": %.6f, \"mean_abs_dp_true\": %.6f, "
+                               "\"classes\": [",
                                preset, batch, n, (double)hit_i / n, (double)hit_t / n,
                                (double)disagree / n, dp / n);
         for (int y = 0; y < k; y++)
-            g_string_append_printf(j, "%s{\"class\": %d, \"images\": %d, \"accuracy_infer\": %.6f, "
-                                      "\"accuracy_train\": %.6f, \"disagreements\": %d}",
+            g_string_append_printf(j,
+                                   "%s{\"class\": %d, \"images\": %d, \"accuracy_infer\": %.6f, "
+                                   "\"accuracy_train\": %.6f, \"disagreements\": %d}",
                                    y ? ", " : "", y, cls_n[y],
                                    cls_n[y] ? (double)cls_i[y] / cls_n[y] : 0.0,
                                    cls_n[y] ? (double)cls_t[y] / cls_n[y] : 0.0, cls_d[y]);
         g_string_append_printf(j, "], \"flips\": [%s], \"batch_sweep\": [", jflips->str);
         for (int s = 0; s < c.n_sweep; s++)
-            g_string_append_printf(j, "%s{\"batch\": %d, \"accuracy_train\": %.6f}",
-                                   s ? ", " : "", c.sweep[s], sweep_acc[s]);
+            g_string_append_printf(j, "%s{\"batch\": %d, \"accuracy_train\": %.6f}", s ? ", " : "",
+                                   c.sweep[s], sweep_acc[s]);
         g_string_append(j, "]}\n");
         fputs(j->str, stdout);
     } else {
-        printf("%s on %d images, preset %s, training-mode batches of %d\n", c.model_path, n,
-               preset, batch);
+        printf("%s on %d images, preset %s, training-mode batches of %d\n", c.model_path, n, preset,
+               batch);
         printf("accuracy in inference mode %.2f%%, in training mode %.2f%%; top-1 differs on "
                "%.2f%% of the images; mean |dp| of the true class %.4f\n",
                100.0 * hit_i / n, 100.0 * hit_t / n, 100.0 * disagree / n, dp / n);
-        printf("\n%6s %7s %11s %11s %9s\n", "class", "images", "acc infer", "acc train",
-               "differ");
+        printf("\n%6s %7s %11s %11s %9s\n", "class", "images", "acc infer", "acc train", "differ");
         for (int y = 0; y < k; y++)
             printf("%6d %7d %10.1f%% %10.1f%% %9d\n", y, cls_n[y],
                    cls_n[y] ? 100.0 * cls_i[y] / cls_n[y] : 0.0,
@@ -495,15 +503,22 @@ int thaw_cli_import_keras(int argc, char **argv)
         } else if (strcmp(a, "--ignore-top") == 0) {
             ko.ignore_top = true;
         } else if (strcmp(a, "--graph") == 0 && v) {
-            if (strcmp(v, "ka-1.0.5") == 0) ko.graph = THAW_KERAS_GRAPH_KA_1_0_5;
-            else if (strcmp(v, "default") == 0) ko.graph = THAW_KERAS_GRAPH_DEFAULT;
-            else return thaw_cli_usage_error("--graph: '%s' is not default or ka-1.0.5", v);
+            if (strcmp(v, "ka-1.0.5") == 0)
+                ko.graph = THAW_KERAS_GRAPH_KA_1_0_5;
+            else if (strcmp(v, "default") == 0)
+                ko.graph = THAW_KERAS_GRAPH_DEFAULT;
+            else
+                return thaw_cli_usage_error("--graph: '%s' is not default or ka-1.0.5", v);
             i++;
         } else if (strcmp(a, "--preprocess") == 0 && v) {
-            if (strcmp(v, "auto") == 0) ko.preprocess = THAW_KERAS_PREPROCESS_AUTO;
-            else if (strcmp(v, "caffe") == 0) ko.preprocess = THAW_KERAS_PREPROCESS_CAFFE;
-            else if (strcmp(v, "none") == 0) ko.preprocess = THAW_KERAS_PREPROCESS_NONE;
-            else return thaw_cli_usage_error("--preprocess: '%s' is not auto, caffe or none", v);
+            if (strcmp(v, "auto") == 0)
+                ko.preprocess = THAW_KERAS_PREPROCESS_AUTO;
+            else if (strcmp(v, "caffe") == 0)
+                ko.preprocess = THAW_KERAS_PREPROCESS_CAFFE;
+            else if (strcmp(v, "none") == 0)
+                ko.preprocess = THAW_KERAS_PREPROCESS_NONE;
+            else
+                return thaw_cli_usage_error("--preprocess: '%s' is not auto, caffe or none", v);
             i++;
         } else if (a[0] != '-' && !in) {
             in = a;
@@ -511,7 +526,8 @@ int thaw_cli_import_keras(int argc, char **argv)
             return thaw_cli_usage_error("import-keras: unknown option or argument '%s'", a);
         }
     }
-    if (!in || !save) return thaw_cli_usage_error("import-keras: needs FILE.h5 and --save FILE%s", "");
+    if (!in || !save)
+        return thaw_cli_usage_error("import-keras: needs FILE.h5 and --save FILE%s", "");
     thaw_model *m = NULL;
     thaw_keras_info info;
     thaw_error err = {0};
@@ -525,7 +541,9 @@ int thaw_cli_import_keras(int argc, char **argv)
            info.caffe ? ", caffe preprocessing" : "");
     printf("%d weighted layers read (%d tensors, %zu values); top: %s\n", info.n_layers_read,
            info.n_tensors, info.n_values,
-           info.top_loaded ? info.top_name : info.has_top ? "skipped" : "none");
+           info.top_loaded ? info.top_name
+           : info.has_top  ? "skipped"
+                           : "none");
     printf("params: %zu total, %zu trainable, %zu non-trainable\n", pc.total, pc.trainable,
            pc.non_trainable);
     thaw_status st = thaw_checkpoint_save(m, save, false, &err);
@@ -566,16 +584,15 @@ int thaw_cli_predict(int argc, char **argv)
         thaw_error_set(&err, THAW_ERR_NOMEM, "out of memory");
         goto failed;
     }
-    if (thaw_model_predict(c.model, c.data.x, n, c.setup->batch, c.train_mode, c.setup->seed,
-                           probs, &err) != THAW_OK)
+    if (thaw_model_predict(c.model, c.data.x, n, c.setup->batch, c.train_mode, c.setup->seed, probs,
+                           &err) != THAW_OK)
         goto failed;
     if (c.json) {
         g_string_append(o, "{\"model\": ");
         thaw_cli_json_string(o, c.model_path);
         g_string_append_printf(o, ", \"mode\": \"%s\", \"classes\": %d, \"images\": [",
                                c.train_mode ? "train" : "infer", k);
-    }
-    else if (c.csv) {
+    } else if (c.csv) {
         g_string_append(o, files ? "image,top1,p_top1" : "image,label,top1,p_top1");
         for (int j = 0; j < k; j++) g_string_append_printf(o, ",p%d", j);
         g_string_append_c(o, '\n');

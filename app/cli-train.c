@@ -10,11 +10,10 @@
 
 /* --------------------------------------------------------- training loop */
 
-
 typedef struct fit_opts {
     int epochs, batch, eval_batch;
     float lr;
-    bool cosine;           /* cosine decay of lr to 0 over all steps */
+    bool cosine; /* cosine decay of lr to 0 over all steps */
     thaw_optimizer opt;
     thaw_transform augment; /* random flip / shift in training steps */
     int epoch;              /* for the progress bar */
@@ -41,9 +40,9 @@ static void progress(const fit_opts *f, int done, int total, double t0)
  * need full batches). Augmentation obeys `training` like Keras's
  * preprocessing layers: on in fit() (and in a custom loop that does not pass
  * training, their default), off when the call passes training=False. */
-static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_opts *f,
-                               long *step, long total_steps, thaw_rng *rng, double *loss,
-                               double *acc, double *ips, thaw_error *err)
+static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_opts *f, long *step,
+                               long total_steps, thaw_rng *rng, double *loss, double *acc,
+                               double *ips, thaw_error *err)
 {
     int batch = f->batch;
     int *perm = malloc((size_t)d->n * sizeof *perm);
@@ -67,9 +66,9 @@ static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_o
             y[i] = d->y[perm[b + i]];
         }
         thaw_transform_augment(x, batch, d->h, d->w, d->c, &f->augment, augment, rng);
-        opt.lr = f->cosine ? 0.5f * f->lr * (1.0f + cosf(3.14159265f * (float)*step /
-                                                          (float)total_steps))
-                           : f->lr;
+        opt.lr = f->cosine
+                     ? 0.5f * f->lr * (1.0f + cosf(3.14159265f * (float)*step / (float)total_steps))
+                     : f->lr;
         st = thaw_model_train_step(m, x, y, batch, &opt, rep, err);
         if (st != THAW_OK) break;
         (*step)++;
@@ -83,7 +82,8 @@ static thaw_status train_epoch(thaw_model *m, const thaw_dataset *d, const fit_o
     *loss = seen ? lsum / seen : NAN;
     *acc = seen ? (double)correct / seen : NAN;
     *ips = dt > 0 ? seen / dt : 0;
-    if (st == THAW_OK && thaw_cli_interrupted) st = thaw_error_set(err, THAW_ERR_CANCELLED, "thaw_cli_interrupted");
+    if (st == THAW_OK && thaw_cli_interrupted)
+        st = thaw_error_set(err, THAW_ERR_CANCELLED, "interrupted");
     free(perm), free(x), free(y);
     thaw_step_report_free(rep);
     return st;
@@ -93,7 +93,7 @@ static void print_row(FILE *out, int epoch, double loss, double acc, const thaw_
                       const thaw_eval_result *rt, double ips)
 {
     fprintf(out, "%5d %9.4f %11.1f%% %13.1f%% %13.1f%% %9.0f\n", epoch, loss, 100 * acc,
-           100 * ri->accuracy, 100 * rt->accuracy, ips);
+            100 * ri->accuracy, 100 * rt->accuracy, ips);
     fflush(out);
 }
 
@@ -117,8 +117,8 @@ static thaw_status fit(thaw_model *m, const thaw_dataset *d, const thaw_dataset 
         thaw_eval_result ri, rt;
         st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, false, 0, &ri, err);
         if (st == THAW_OK)
-            st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, true,
-                                     (uint64_t)e, &rt, err);
+            st = thaw_model_evaluate(m, val->x, val->y, val->n, f->eval_batch, true, (uint64_t)e,
+                                     &rt, err);
         if (st != THAW_OK) return st;
         print_row(stdout, e, loss, acc, &ri, &rt, ips);
     }
@@ -156,10 +156,11 @@ static int cmd_pretrain(const pretrain_opts *o)
     thaw_error err = {0};
     thaw_dataset src, test;
     double t0 = thaw_cli_now();
-    if (thaw_cli_load_split(&src, o->data_dir, "train", thaw_cli_source_classes, o->k, o->seed, NULL, &err) !=
-        THAW_OK)
+    if (thaw_cli_load_split(&src, o->data_dir, "train", thaw_cli_source_classes, o->k, o->seed,
+                            NULL, &err) != THAW_OK)
         return thaw_cli_fail(&err);
-    if (thaw_cli_load_split(&test, o->data_dir, "t10k", thaw_cli_source_classes, 0, 0, NULL, &err) != THAW_OK) {
+    if (thaw_cli_load_split(&test, o->data_dir, "t10k", thaw_cli_source_classes, 0, 0, NULL,
+                            &err) != THAW_OK) {
         thaw_dataset_free(&src);
         return thaw_cli_fail(&err);
     }
@@ -178,10 +179,14 @@ static int cmd_pretrain(const pretrain_opts *o)
     int rc = EXIT_SUCCESS;
     if (thaw_model_new(&m, &cfg, &err) != THAW_OK) goto failed;
     printf("Pretraining %s on Fashion-MNIST classes 0-4: %d images, %d epochs, batch %d, lr %g "
-           "(cosine), seed %llu\n", o->arch, src.n, o->epochs, o->batch, (double)o->lr,
-           (unsigned long long)o->seed);
-    fit_opts f = {.epochs = o->epochs, .batch = o->batch, .eval_batch = 256, .lr = o->lr,
-                  .cosine = true, .augment = o->augment};
+           "(cosine), seed %llu\n",
+           o->arch, src.n, o->epochs, o->batch, (double)o->lr, (unsigned long long)o->seed);
+    fit_opts f = {.epochs = o->epochs,
+                  .batch = o->batch,
+                  .eval_batch = 256,
+                  .lr = o->lr,
+                  .cosine = true,
+                  .augment = o->augment};
     thaw_optimizer_default(&f.opt, THAW_OPT_SGD);
     f.opt.weight_decay = 5e-4f;
     if (fit(m, &src, &test, &f, o->seed, &err) != THAW_OK) goto failed;
@@ -205,25 +210,43 @@ out:
 static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
 {
     static const struct option longopts[] = {
-        {"save", required_argument, 0, 'o'},   {"data", required_argument, 0, 'd'},
-        {"arch", required_argument, 0, 'a'},   {"epochs", required_argument, 0, 'e'},
-        {"batch", required_argument, 0, 'b'},  {"lr", required_argument, 0, 'l'},
-        {"hidden", required_argument, 0, 'H'}, {"dropout", required_argument, 0, 'D'},
-        {"augment", required_argument, 0, 'A'}, {"seed", required_argument, 0, 's'},
-        {"k", required_argument, 0, 'k'},      {"help", no_argument, 0, 'h'},
+        {"save", required_argument, 0, 'o'},
+        {"data", required_argument, 0, 'd'},
+        {"arch", required_argument, 0, 'a'},
+        {"epochs", required_argument, 0, 'e'},
+        {"batch", required_argument, 0, 'b'},
+        {"lr", required_argument, 0, 'l'},
+        {"hidden", required_argument, 0, 'H'},
+        {"dropout", required_argument, 0, 'D'},
+        {"augment", required_argument, 0, 'A'},
+        {"seed", required_argument, 0, 's'},
+        {"k", required_argument, 0, 'k'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    *o = (pretrain_opts){.data_dir = THAW_FASHION_MNIST_DIR, .arch = "resnet20", .epochs = 4,
-                         .batch = 64, .hidden = 64, .lr = 0.1f, .dropout = 0.3f, .seed = 1};
+    *o = (pretrain_opts){.data_dir = THAW_FASHION_MNIST_DIR,
+                         .arch = "resnet20",
+                         .epochs = 4,
+                         .batch = 64,
+                         .hidden = 64,
+                         .lr = 0.1f,
+                         .dropout = 0.3f,
+                         .seed = 1};
     int c, v;
     thaw_error err = {0};
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': o->save = optarg; break;
-        case 'd': o->data_dir = optarg; break;
-        case 'a': o->arch = optarg; break;
+        case 'o':
+            o->save = optarg;
+            break;
+        case 'd':
+            o->data_dir = optarg;
+            break;
+        case 'a':
+            o->arch = optarg;
+            break;
         case 'k':
             if (!thaw_cli_parse_int(optarg, 0, 6000, &o->k))
                 return thaw_cli_usage_error("--k: '%s' is not a number in 0..6000", optarg);
@@ -257,12 +280,16 @@ static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
                 return thaw_cli_usage_error("--seed: '%s' is not a non-negative number", optarg);
             o->seed = (uint64_t)v;
             break;
-        case 'h': fputs(pretrain_help, stdout); return -1;
+        case 'h':
+            fputs(pretrain_help, stdout);
+            return -1;
         default:
-            return thaw_cli_usage_error("pretrain: unknown or incomplete option '%s'", argv[optind - 1]);
+            return thaw_cli_usage_error("pretrain: unknown or incomplete option '%s'",
+                                        argv[optind - 1]);
         }
     }
-    if (optind < argc) return thaw_cli_usage_error("pretrain: unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return thaw_cli_usage_error("pretrain: unexpected argument '%s'", argv[optind]);
     if (!o->save) return thaw_cli_usage_error("pretrain: --save FILE is required%s", "");
     return 0;
 }
@@ -287,9 +314,11 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
             return thaw_error_set(err, THAW_ERR_SHAPE,
                                   "the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1",
                                   base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
-        st = thaw_cli_load_split(train, dir, "train", thaw_cli_target_classes, s->k, s->data_seed, &s->shift, err);
+        st = thaw_cli_load_split(train, dir, "train", thaw_cli_target_classes, s->k, s->data_seed,
+                                 &s->shift, err);
         if (st == THAW_OK) {
-            st = thaw_cli_load_split(val, dir, "t10k", thaw_cli_target_classes, s->val_k, 2, &s->shift, err);
+            st = thaw_cli_load_split(val, dir, "t10k", thaw_cli_target_classes, s->val_k, 2,
+                                     &s->shift, err);
             if (st != THAW_OK) thaw_dataset_free(train);
         }
         snprintf(desc, desc_size, "Fashion-MNIST classes 5-9");
@@ -396,27 +425,32 @@ static int cmd_finetune(const finetune_opts *o)
     thaw_transform_describe(&s->shift, shift, sizeof shift);
     thaw_transform_describe(&s->augment, aug, sizeof aug);
     fprintf(out, "Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
-           cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
+            cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
     fprintf(out, "preset %s; base called with training=%s; shift %s; augment %s\n",
-           thaw_preset_get(s->preset)->name,
-           s->base_training == THAW_UNSET ? "None" : s->base_training ? "True" : "False", shift,
-           aug);
-    fit_opts f = {.epochs = s->epochs, .batch = s->batch, .eval_batch = 256, .lr = (float)s->lr,
+            thaw_preset_get(s->preset)->name,
+            s->base_training == THAW_UNSET ? "None"
+            : s->base_training             ? "True"
+                                           : "False",
+            shift, aug);
+    fit_opts f = {.epochs = s->epochs,
+                  .batch = s->batch,
+                  .eval_batch = 256,
+                  .lr = (float)s->lr,
                   .augment = s->augment};
     thaw_setup_optimizer(s, &f.opt);
     fprintf(out, "params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
-           pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
-           (double)f.lr, s->batch, s->epochs);
+            pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
+            (double)f.lr, s->batch, s->epochs);
     if (s->unfreeze_epoch > 0)
         fprintf(out, "; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
-               thaw_setup_phase2_lr(s));
+                thaw_setup_phase2_lr(s));
     fprintf(out, "\n");
 
     thaw_rng rng;
     thaw_rng_seed(&rng, s->seed, 0x7a11);
     long step = 0, total = (long)f.epochs * (tgt.n / f.batch);
     fprintf(out, "%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
-           "val acc train", "images/s");
+            "val acc train", "images/s");
     for (int e = 1; e <= f.epochs; e++) {
         if (s->unfreeze_epoch > 0 && e == s->unfreeze_epoch + 1) {
             /* The second phase of the Keras guide / fastai fine_tune. */
@@ -427,7 +461,7 @@ static int cmd_finetune(const finetune_opts *o)
             f.lr = (float)thaw_setup_phase2_lr(s);
             pc = thaw_model_count_params(m);
             fprintf(out, "-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
-                   pc.trainable, (double)f.lr);
+                    pc.trainable, (double)f.lr);
         }
         double loss = NAN, acc = NAN, ips = 0;
         f.epoch = e;
@@ -440,11 +474,12 @@ static int cmd_finetune(const finetune_opts *o)
                                 &err) != THAW_OK)
             goto failed;
         print_row(out, e, loss, acc, &ri, &rt, ips);
-        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss,
-                               acc, ri.accuracy, rt.accuracy, ips);
-        g_string_append_printf(jrows, "%s{\"epoch\": %d, \"lr\": %g, \"loss\": %.6f, "
-                                      "\"train_acc\": %.6f, \"val_acc_infer\": %.6f, "
-                                      "\"val_acc_train\": %.6f, \"images_per_s\": %.1f}",
+        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss, acc,
+                               ri.accuracy, rt.accuracy, ips);
+        g_string_append_printf(jrows,
+                               "%s{\"epoch\": %d, \"lr\": %g, \"loss\": %.6f, "
+                               "\"train_acc\": %.6f, \"val_acc_infer\": %.6f, "
+                               "\"val_acc_train\": %.6f, \"images_per_s\": %.1f}",
                                e > 1 ? ", " : "", e, (double)f.lr, loss, acc, ri.accuracy,
                                rt.accuracy, ips);
     }
@@ -472,8 +507,10 @@ static int cmd_finetune(const finetune_opts *o)
         rel_sum += den > 0 ? num / den : 0;
     }
     double bn_rel = bn_layers ? rel_sum / bn_layers : 0;
-    fprintf(out, "BatchNorm moving statistics changed in %d of %d base layers (mean relative "
-                 "change %.4f)\n", bn_changed, bn_layers, bn_rel);
+    fprintf(out,
+            "BatchNorm moving statistics changed in %d of %d base layers (mean relative "
+            "change %.4f)\n",
+            bn_changed, bn_layers, bn_rel);
     if (o->save && thaw_checkpoint_save(m, o->save, false, &err) != THAW_OK) goto failed;
     if (o->log && !g_file_set_contents(o->log, csv->str, (gssize)csv->len, &gerr)) {
         thaw_error_set(&err, THAW_ERR_IO, "cannot write the log: %s", gerr->message);
@@ -483,23 +520,27 @@ static int cmd_finetune(const finetune_opts *o)
     if (o->json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
         thaw_cli_json_string(j, base_path);
-        g_string_append_printf(j, ", \"preset\": \"%s\", \"base_training\": \"%s\", "
-                                  "\"params_trainable\": %zu, \"params_non_trainable\": %zu, "
-                                  "\"train_images\": %d, \"val_images\": %d, \"epochs\": [%s], "
-                                  "\"bn_layers\": %d, \"bn_layers_changed\": %d, "
-                                  "\"bn_mean_relative_change\": %.6f, \"saved\": ",
+        g_string_append_printf(j,
+                               ", \"preset\": \"%s\", \"base_training\": \"%s\", "
+                               "\"params_trainable\": %zu, \"params_non_trainable\": %zu, "
+                               "\"train_images\": %d, \"val_images\": %d, \"epochs\": [%s], "
+                               "\"bn_layers\": %d, \"bn_layers_changed\": %d, "
+                               "\"bn_mean_relative_change\": %.6f, \"saved\": ",
                                thaw_preset_get(s->preset)->name,
                                s->base_training == THAW_UNSET ? "none"
-                               : s->base_training           ? "true"
-                                                            : "false",
+                               : s->base_training             ? "true"
+                                                              : "false",
                                pc.trainable, pc.non_trainable, tgt.n, val.n, jrows->str, bn_layers,
                                bn_changed, bn_rel);
-        if (o->save) thaw_cli_json_string(j, o->save);
-        else g_string_append(j, "null");
+        if (o->save)
+            thaw_cli_json_string(j, o->save);
+        else
+            g_string_append(j, "null");
         g_string_append(j, "}\n");
         fputs(j->str, stdout);
     }
-    fprintf(out, "done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "", o->save ? o->save : "");
+    fprintf(out, "done in %.1f s%s%s\n", thaw_cli_now() - t0, o->save ? ", saved " : "",
+            o->save ? o->save : "");
     goto out;
 failed:
     /* Interrupted or failed: the log of the finished epochs is still written;
@@ -564,9 +605,9 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
             *(a[2] == 'j' ? &o->json : &o->csv) = true;
             continue;
         }
-        const char **slot = strcmp(a, "--save") == 0 ? &o->save
-                          : strcmp(a, "--log") == 0  ? &o->log
-                                                     : NULL;
+        const char **slot = strcmp(a, "--save") == 0  ? &o->save
+                            : strcmp(a, "--log") == 0 ? &o->log
+                                                      : NULL;
         if (!slot && strncmp(a, "--", 2) == 0) {
             /* Let the setup table name its near matches ("did you mean batch?"). */
             g_autofree char *key = g_strndup(a + 2, strcspn(a + 2, "="));
@@ -585,7 +626,6 @@ static int parse_finetune(int argc, char **argv, finetune_opts *o)
     if (o->json && o->csv) return thaw_cli_usage_error("--json and --csv exclude each other%s", "");
     return 0;
 }
-
 
 int thaw_cli_pretrain(int argc, char **argv)
 {
@@ -644,12 +684,13 @@ int thaw_cli_export_code(int argc, char **argv)
             return thaw_cli_usage_error("export-code: unknown option or argument '%s'", a);
         }
     }
-    if (!have_fw) return thaw_cli_usage_error("export-code: --framework keras|pytorch is %s",
-                                              "required");
+    if (!have_fw)
+        return thaw_cli_usage_error("export-code: --framework keras|pytorch is %s", "required");
     if (!thaw_setup_validate(s, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
     if (s->unfreeze_epoch > 0 && strcmp(s->unfreeze_layers, "base") != 0)
         return thaw_cli_usage_error("export-code: unfreeze_layers '%s': the exported scripts "
-                                    "unfreeze the whole base only", s->unfreeze_layers);
+                                    "unfreeze the whole base only",
+                                    s->unfreeze_layers);
 
     thaw_error err = {0};
     thaw_model *base = NULL, *m = NULL;

@@ -501,17 +501,17 @@ static const char py_thaw_reader[] =
 
 /* The architecture table both exports carry: it mirrors archs[] of
  * engine/model/resnet.c. */
-#define PY_ARCHS \
-    "ARCHS = {  # name: (CIFAR-style, bottleneck blocks, conv bias, blocks per stage)\n" \
-    "    \"resnet8\": (True, False, False, (1, 1, 1)),\n" \
-    "    \"resnet20\": (True, False, False, (3, 3, 3)),\n" \
-    "    \"resnet32\": (True, False, False, (5, 5, 5)),\n" \
-    "    \"resnet56\": (True, False, False, (9, 9, 9)),\n" \
-    "    \"resnet18\": (False, False, False, (2, 2, 2, 2)),\n" \
-    "    \"resnet34\": (False, False, False, (3, 4, 6, 3)),\n" \
-    "    \"resnet50\": (False, True, True, (3, 4, 6, 3)),\n" \
-    "    \"resnet101\": (False, True, True, (3, 4, 23, 3)),\n" \
-    "    \"resnet152\": (False, True, True, (3, 8, 36, 3)),\n" \
+#define PY_ARCHS                                                                                   \
+    "ARCHS = {  # name: (CIFAR-style, bottleneck blocks, conv bias, blocks per stage)\n"           \
+    "    \"resnet8\": (True, False, False, (1, 1, 1)),\n"                                          \
+    "    \"resnet20\": (True, False, False, (3, 3, 3)),\n"                                         \
+    "    \"resnet32\": (True, False, False, (5, 5, 5)),\n"                                         \
+    "    \"resnet56\": (True, False, False, (9, 9, 9)),\n"                                         \
+    "    \"resnet18\": (False, False, False, (2, 2, 2, 2)),\n"                                     \
+    "    \"resnet34\": (False, False, False, (3, 4, 6, 3)),\n"                                     \
+    "    \"resnet50\": (False, True, True, (3, 4, 6, 3)),\n"                                       \
+    "    \"resnet101\": (False, True, True, (3, 4, 23, 3)),\n"                                     \
+    "    \"resnet152\": (False, True, True, (3, 8, 36, 3)),\n"                                     \
     "}\n"
 
 static const char py_pt_model[] =
@@ -519,8 +519,7 @@ static const char py_pt_model[] =
     "# The model: Thaw's ResNet graph (engine/model/resnet.c) with Keras's layer\n"
     "# names as module names, so \"conv2_block1_1_conv\" is model.base[\"conv2_block1_1_conv\"].\n"
     "# Tensors are NCHW here; the .thaw file is NHWC/HWIO (Keras), converted on load.\n"
-    "# ---------------------------------------------------------------------------\n"
-    PY_ARCHS
+    "# ---------------------------------------------------------------------------\n" PY_ARCHS
     "HEAD_LAYERS = (\"avg_pool\", \"head_dense\", \"head_dropout\", \"predictions\")\n"
     "\n"
     "\n"
@@ -873,9 +872,7 @@ static const char py_keras_builder[] =
     "# architecture loads into it. CIFAR-style nets: conv1 3x3/1 then BasicBlocks,\n"
     "# no conv bias; ImageNet-style: conv1_pad + 7x7/2 + pool1, BasicBlocks\n"
     "# (resnet18/34) or Bottleneck v1 blocks with bias (resnet50/101/152).\n"
-    "# ---------------------------------------------------------------------------\n"
-    PY_ARCHS
-    "\n"
+    "# ---------------------------------------------------------------------------\n" PY_ARCHS "\n"
     "\n"
     "def build_thaw_resnet(input_shape, name=\"base\"):\n"
     "    cifar, bottleneck, bias, blocks = ARCHS[ARCH]\n"

@@ -18,14 +18,17 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"finetune", thaw_cli_finetune, "run a fine-tune setup and print its curve (default: the "
-                                    "shipped model on Fashion-MNIST 5-9)"},
-    {"pretrain", thaw_cli_pretrain, "train a model from scratch on Fashion-MNIST 0-4 (how the "
-                                    "shipped model is made)"},
+    {"finetune", thaw_cli_finetune,
+     "run a fine-tune setup and print its curve (default: the "
+     "shipped model on Fashion-MNIST 5-9)"},
+    {"pretrain", thaw_cli_pretrain,
+     "train a model from scratch on Fashion-MNIST 0-4 (how the "
+     "shipped model is made)"},
     {"summary", thaw_cli_summary, "the Keras-style layer table and parameter counts"},
     {"eval", thaw_cli_eval, "loss and accuracy of a model in training or inference mode"},
-    {"compare", thaw_cli_compare, "training-mode vs inference-mode predictions on the same "
-                                  "images, and how they depend on the batch"},
+    {"compare", thaw_cli_compare,
+     "training-mode vs inference-mode predictions on the same "
+     "images, and how they depend on the batch"},
     {"predict", thaw_cli_predict, "per-image class probabilities in a chosen mode"},
     {"import-keras", thaw_cli_import_keras, "convert a Keras .h5 weight file to .thaw"},
     {"export-code", thaw_cli_export_code, "a Keras or PyTorch script equivalent to a setup"},

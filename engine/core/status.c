@@ -6,16 +6,26 @@
 const char *thaw_status_to_string(thaw_status status)
 {
     switch (status) {
-    case THAW_OK: return "ok";
-    case THAW_ERR_ARG: return "invalid argument";
-    case THAW_ERR_NOMEM: return "out of memory";
-    case THAW_ERR_IO: return "input/output error";
-    case THAW_ERR_FORMAT: return "malformed data";
-    case THAW_ERR_SHAPE: return "shape mismatch";
-    case THAW_ERR_NONFINITE: return "non-finite value";
-    case THAW_ERR_CANCELLED: return "cancelled";
-    case THAW_ERR_UNSUPPORTED: return "unsupported";
-    case THAW_ERR_STATE: return "invalid state";
+    case THAW_OK:
+        return "ok";
+    case THAW_ERR_ARG:
+        return "invalid argument";
+    case THAW_ERR_NOMEM:
+        return "out of memory";
+    case THAW_ERR_IO:
+        return "input/output error";
+    case THAW_ERR_FORMAT:
+        return "malformed data";
+    case THAW_ERR_SHAPE:
+        return "shape mismatch";
+    case THAW_ERR_NONFINITE:
+        return "non-finite value";
+    case THAW_ERR_CANCELLED:
+        return "cancelled";
+    case THAW_ERR_UNSUPPORTED:
+        return "unsupported";
+    case THAW_ERR_STATE:
+        return "invalid state";
     }
     return "unknown status";
 }

@@ -8,8 +8,7 @@
 #include "data/idx.h"
 
 /* "<dir>/<prefix>-<kind>" with ".gz" if that file exists, else plain. */
-static void idx_path(char *buf, size_t size, const char *dir, const char *prefix,
-                     const char *kind)
+static void idx_path(char *buf, size_t size, const char *dir, const char *prefix, const char *kind)
 {
     snprintf(buf, size, "%s/%s-%s.gz", dir, prefix, kind);
     if (access(buf, F_OK) == 0) return;
@@ -96,7 +95,8 @@ thaw_status thaw_dataset_subset(thaw_dataset *out, const thaw_dataset *src, cons
     thaw_rng rng;
     thaw_rng_seed(&rng, seed, 0x5b5e7);
     /* A seeded order when sampling K per class, the file order otherwise. */
-    if (k_per_class > 0) thaw_shuffle(perm, src->n, &rng);
+    if (k_per_class > 0)
+        thaw_shuffle(perm, src->n, &rng);
     else
         for (int i = 0; i < src->n; i++) perm[i] = i;
     int n = 0;

@@ -10,10 +10,10 @@
 #include "core/status.h"
 
 typedef struct thaw_dataset {
-    int n;          /* images */
-    int h, w, c;    /* image shape */
-    float *x;       /* (n, h, w, c) raw pixel values, 0..255 */
-    int32_t *y;     /* (n) labels in [0, classes) */
+    int n;       /* images */
+    int h, w, c; /* image shape */
+    float *x;    /* (n, h, w, c) raw pixel values, 0..255 */
+    int32_t *y;  /* (n) labels in [0, classes) */
     int classes;
 } thaw_dataset;
 
@@ -22,7 +22,7 @@ typedef struct thaw_dataset {
  * models trained on it standardise their input with these
  * (thaw_model_config_set_standardize). */
 #define THAW_FASHION_MEAN (0.2860f * 255.0f)
-#define THAW_FASHION_STD (0.3530f * 255.0f)
+#define THAW_FASHION_STD  (0.3530f * 255.0f)
 
 /* Loads "<dir>/<prefix>-images-idx3-ubyte[.gz]" and "-labels-idx1-ubyte[.gz]"
  * (prefix "train" or "t10k") as raw pixel values 0..255: normalisation

@@ -36,8 +36,10 @@ thaw_status thaw_idx_read(thaw_idx *out, const char *path, thaw_error *err)
         goto done;
     }
     if (got < 4) {
-        st = thaw_error_set(err, THAW_ERR_FORMAT, "cannot read '%s': truncated at byte %ld "
-                            "(the IDX header needs 4)", path, got);
+        st = thaw_error_set(err, THAW_ERR_FORMAT,
+                            "cannot read '%s': truncated at byte %ld "
+                            "(the IDX header needs 4)",
+                            path, got);
         goto done;
     }
     if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] < 1 || head[3] > 4) {
@@ -51,8 +53,10 @@ thaw_status thaw_idx_read(thaw_idx *out, const char *path, thaw_error *err)
     size_t hdr = 4 + 4 * (size_t)out->ndim;
     got = read_bytes(f, head + 4, hdr - 4);
     if (got < 0 || (size_t)got < hdr - 4) {
-        st = thaw_error_set(err, THAW_ERR_FORMAT, "cannot read '%s': truncated at byte %ld "
-                            "(the header needs %zu)", path, got < 0 ? 4 : 4 + got, hdr);
+        st = thaw_error_set(err, THAW_ERR_FORMAT,
+                            "cannot read '%s': truncated at byte %ld "
+                            "(the header needs %zu)",
+                            path, got < 0 ? 4 : 4 + got, hdr);
         goto done;
     }
     out->count = 1;
@@ -88,9 +92,8 @@ thaw_status thaw_idx_read(thaw_idx *out, const char *path, thaw_error *err)
     }
     char extra;
     if (read_bytes(f, &extra, 1) == 1)
-        st = thaw_error_set(err, THAW_ERR_FORMAT,
-                            "cannot read '%s': trailing data after %zu bytes", path,
-                            hdr + out->count);
+        st = thaw_error_set(err, THAW_ERR_FORMAT, "cannot read '%s': trailing data after %zu bytes",
+                            path, hdr + out->count);
 done:
     gzclose(f);
     if (st != THAW_OK) thaw_idx_free(out);

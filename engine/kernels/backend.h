@@ -31,8 +31,8 @@ typedef struct thaw_backend {
                          const thaw_conv_shape *s, float *scratch);
     void (*conv_backward_data)(float *din, const float *dout, const float *kernel,
                                const thaw_conv_shape *s, float *scratch);
-    void (*conv_backward_weights)(float *dkernel, float *dbias, const float *dout,
-                                  const float *in, const thaw_conv_shape *s, float *scratch);
+    void (*conv_backward_weights)(float *dkernel, float *dbias, const float *dout, const float *in,
+                                  const thaw_conv_shape *s, float *scratch);
 } thaw_backend;
 
 extern const thaw_backend thaw_backend_openblas;

@@ -18,9 +18,9 @@
 
 /* Which batch variance feeds the moving average (SEMANTICS.md §1.3). */
 typedef enum thaw_bn_var_mode {
-    THAW_BN_VAR_BIASED,     /* sigma^2_B: Keras 3, tf.keras non-fused, Keras <= 2.1.3 */
-    THAW_BN_VAR_UNBIASED,   /* sigma^2_B * m/(m-1): PyTorch, tf.keras fused (m-1 clamped >= 1) */
-    THAW_BN_VAR_KERAS22,    /* sigma^2_B * m/(m-(1+eps)): multi-backend Keras 2.1.4-2.3.1 */
+    THAW_BN_VAR_BIASED,   /* sigma^2_B: Keras 3, tf.keras non-fused, Keras <= 2.1.3 */
+    THAW_BN_VAR_UNBIASED, /* sigma^2_B * m/(m-1): PyTorch, tf.keras fused (m-1 clamped >= 1) */
+    THAW_BN_VAR_KERAS22,  /* sigma^2_B * m/(m-(1+eps)): multi-backend Keras 2.1.4-2.3.1 */
 } thaw_bn_var_mode;
 
 /* Training-mode forward.
@@ -41,16 +41,16 @@ void thaw_bn_forward_infer(float *y, const float *x, const float *gamma, const f
  *   dx += gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), xhat = (x-mean)*invstd
  *   dgamma += sum dy*xhat;  dbeta += sum dy
  * mean and invstd are the values saved by thaw_bn_forward_train. */
-void thaw_bn_backward_train(float *dx, float *dgamma, float *dbeta, const float *dy,
-                            const float *x, const float *mean, const float *invstd,
-                            const float *gamma, size_t m, int c);
+void thaw_bn_backward_train(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, size_t m,
+                            int c);
 
 /* Inference-mode (affine) backward:
  *   dx += dy * gamma/sqrt(moving_var + eps)
  *   dgamma += sum dy*(x - moving_mean)/sqrt(moving_var + eps);  dbeta += sum dy */
-void thaw_bn_backward_infer(float *dx, float *dgamma, float *dbeta, const float *dy,
-                            const float *x, const float *gamma, const float *moving_mean,
-                            const float *moving_var, size_t m, int c, float eps);
+void thaw_bn_backward_infer(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *gamma, const float *moving_mean, const float *moving_var,
+                            size_t m, int c, float eps);
 
 /* Moving-statistics update with Keras's momentum convention (PyTorch's
  * momentum p corresponds to momentum = 1 - p):

@@ -20,11 +20,11 @@
 #include <stddef.h>
 
 typedef struct thaw_conv_shape {
-    int n, h, w, c;       /* input */
-    int o, oh, ow;        /* output channels and spatial size */
-    int kh, kw;           /* kernel size */
-    int sh, sw;           /* strides */
-    int pt, pb, pl, pr;   /* zero padding: top, bottom, left, right */
+    int n, h, w, c;     /* input */
+    int o, oh, ow;      /* output channels and spatial size */
+    int kh, kw;         /* kernel size */
+    int sh, sw;         /* strides */
+    int pt, pb, pl, pr; /* zero padding: top, bottom, left, right */
 } thaw_conv_shape;
 
 /* Fills s from the input shape, kernel, strides and padding and computes

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-double thaw_softmax_xent(float *dlogits, float *probs, const float *logits,
-                         const int32_t *labels, int n, int k);
+double thaw_softmax_xent(float *dlogits, float *probs, const float *logits, const int32_t *labels,
+                         int n, int k);
 
 /* probs (n,k) = softmax(logits) row-wise; probs may alias logits. */
 void thaw_softmax(float *probs, const float *logits, int n, int k);

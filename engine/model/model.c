@@ -89,8 +89,8 @@ static void preprocess_input(float *restrict y, const float *restrict x, size_t 
 
 /* ------------------------------------------------------------------ builder */
 
-static thaw_layer *builder_push(thaw_builder *b, thaw_layer_kind kind, const char *name,
-                                int in0, int in1)
+static thaw_layer *builder_push(thaw_builder *b, thaw_layer_kind kind, const char *name, int in0,
+                                int in1)
 {
     if (b->status != THAW_OK) return NULL;
     thaw_model *m = b->m;
@@ -98,8 +98,8 @@ static thaw_layer *builder_push(thaw_builder *b, thaw_layer_kind kind, const cha
         int cap = b->cap ? 2 * b->cap : 64;
         thaw_layer *p = realloc(m->layers, (size_t)cap * sizeof *p);
         if (!p) {
-            b->status = thaw_error_set(b->err, THAW_ERR_NOMEM, "out of memory building %s",
-                                       m->cfg.arch);
+            b->status =
+                thaw_error_set(b->err, THAW_ERR_NOMEM, "out of memory building %s", m->cfg.arch);
             return NULL;
         }
         m->layers = p;
@@ -118,8 +118,8 @@ static thaw_layer *builder_push(thaw_builder *b, thaw_layer_kind kind, const cha
     l->trainable = true;
     l->lr_mult = 1.0f;
     l->momentum = -1.0f;
-    l->manual = (thaw_layer_mode){.params_trained = true, .bn_batch_stats = true,
-                                  .bn_update = true, .dropout_active = true};
+    l->manual = (thaw_layer_mode){
+        .params_trained = true, .bn_batch_stats = true, .bn_update = true, .dropout_active = true};
     return l;
 }
 
@@ -136,10 +136,9 @@ static const thaw_layer *input_of(thaw_builder *b, int in)
 
 static int too_small(thaw_builder *b, const char *name, const thaw_layer *in)
 {
-    b->status = thaw_error_set(b->err, THAW_ERR_SHAPE,
-                               "%s: input %dx%d is too small for layer %s (its input is %dx%dx%d)",
-                               b->m->cfg.arch, b->m->cfg.in_h, b->m->cfg.in_w, name, in->oh,
-                               in->ow, in->oc);
+    b->status = thaw_error_set(
+        b->err, THAW_ERR_SHAPE, "%s: input %dx%d is too small for layer %s (its input is %dx%dx%d)",
+        b->m->cfg.arch, b->m->cfg.in_h, b->m->cfg.in_w, name, in->oh, in->ow, in->oc);
     return -1;
 }
 
@@ -200,8 +199,8 @@ static int build_same_shape(thaw_builder *b, thaw_layer_kind kind, const char *n
         const thaw_layer *y = &b->m->layers[in1];
         if (x->oh != y->oh || x->ow != y->ow || x->oc != y->oc) {
             b->status = thaw_error_set(b->err, THAW_ERR_SHAPE,
-                                       "layer %s: inputs %dx%dx%d and %dx%dx%d differ", name,
-                                       x->oh, x->ow, x->oc, y->oh, y->ow, y->oc);
+                                       "layer %s: inputs %dx%dx%d and %dx%dx%d differ", name, x->oh,
+                                       x->ow, x->oc, y->oh, y->ow, y->oc);
             return -1;
         }
     }
@@ -272,8 +271,8 @@ int thaw_build_dense(thaw_builder *b, const char *name, int in, int units, bool 
     const thaw_layer *x = &b->m->layers[in];
     if (x->oh != 1 || x->ow != 1) {
         b->status = thaw_error_set(b->err, THAW_ERR_SHAPE,
-                                   "layer %s: Dense needs a flat input, got %dx%dx%d", name,
-                                   x->oh, x->ow, x->oc);
+                                   "layer %s: Dense needs a flat input, got %dx%dx%d", name, x->oh,
+                                   x->ow, x->oc);
         return -1;
     }
     l->oh = l->ow = 1;
@@ -400,12 +399,12 @@ static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, boo
     *out = NULL;
     if (cfg->in_h <= 0 || cfg->in_w <= 0 || cfg->in_c <= 0 || cfg->in_h > 4096 ||
         cfg->in_w > 4096 || cfg->in_c > 64)
-        return thaw_error_set(err, THAW_ERR_ARG, "model input %dx%dx%d is out of range",
-                              cfg->in_h, cfg->in_w, cfg->in_c);
+        return thaw_error_set(err, THAW_ERR_ARG, "model input %dx%dx%d is out of range", cfg->in_h,
+                              cfg->in_w, cfg->in_c);
     if (cfg->classes < 0 || cfg->classes > 100000 || cfg->head_hidden < 0 ||
         cfg->head_hidden > 100000)
-        return thaw_error_set(err, THAW_ERR_ARG, "model head: classes %d, hidden %d",
-                              cfg->classes, cfg->head_hidden);
+        return thaw_error_set(err, THAW_ERR_ARG, "model head: classes %d, hidden %d", cfg->classes,
+                              cfg->head_hidden);
     if (cfg->width < 0 || cfg->width > 4096)
         return thaw_error_set(err, THAW_ERR_ARG, "model width %d is out of range", cfg->width);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
@@ -421,8 +420,7 @@ static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, boo
             return thaw_error_set(err, THAW_ERR_ARG, "input channel %d: mean %g, scale %g", k,
                                   (double)cfg->input_mean[k], (double)cfg->input_scale[k]);
     if (cfg->input_bgr && cfg->in_c != 3)
-        return thaw_error_set(err, THAW_ERR_ARG, "BGR input needs 3 channels, not %d",
-                              cfg->in_c);
+        return thaw_error_set(err, THAW_ERR_ARG, "BGR input needs 3 channels, not %d", cfg->in_c);
     if (!(cfg->bn_eps >= 0.0f && cfg->bn_eps < 1.0f))
         return thaw_error_set(err, THAW_ERR_ARG, "BatchNorm epsilon %g is not in [0, 1)",
                               (double)cfg->bn_eps);
@@ -461,7 +459,8 @@ static thaw_status model_new(thaw_model **out, const thaw_model_config *cfg, boo
         thaw_layer *l = &m->layers[i];
         if (l->kind == THAW_LAYER_BATCHNORM) {
             l->bn_mean = calloc((size_t)3 * l->oc, sizeof(float));
-            if (!l->bn_mean) st = thaw_error_set(err, THAW_ERR_NOMEM, "out of memory");
+            if (!l->bn_mean)
+                st = thaw_error_set(err, THAW_ERR_NOMEM, "out of memory");
             else {
                 l->bn_var = l->bn_mean + l->oc;
                 l->bn_invstd = l->bn_var + l->oc;
@@ -694,8 +693,8 @@ thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_p
             const float *gamma = param_or_null(m, l, 0), *beta = param_or_null(m, l, 1);
             size_t rows = (size_t)n * l->oh * l->ow;
             if (l->mode.bn_batch_stats)
-                thaw_bn_forward_train(l->out, l->bn_mean, l->bn_var, l->bn_invstd, in, gamma,
-                                      beta, rows, l->oc, l->eps);
+                thaw_bn_forward_train(l->out, l->bn_mean, l->bn_var, l->bn_invstd, in, gamma, beta,
+                                      rows, l->oc, l->eps);
             else
                 thaw_bn_forward_infer(l->out, in, gamma, beta, param_or_null(m, l, 2),
                                       param_or_null(m, l, 3), rows, l->oc, l->eps);
@@ -806,8 +805,8 @@ void thaw_model_backward(thaw_model *m, int n)
                                        param_or_null(m, l, 0), rows, l->oc);
             else
                 thaw_bn_backward_infer(din, dg, db, l->dout, a->out, param_or_null(m, l, 0),
-                                       param_or_null(m, l, 2), param_or_null(m, l, 3), rows,
-                                       l->oc, l->eps);
+                                       param_or_null(m, l, 2), param_or_null(m, l, 3), rows, l->oc,
+                                       l->eps);
             break;
         }
         case THAW_LAYER_RELU:
@@ -820,8 +819,8 @@ void thaw_model_backward(thaw_model *m, int n)
             break;
         }
         case THAW_LAYER_PAD:
-            if (din) thaw_pad_backward(din, l->dout, n, a->oh, a->ow, a->oc, l->pt, l->pb, l->pl,
-                                       l->pr);
+            if (din)
+                thaw_pad_backward(din, l->dout, n, a->oh, a->ow, a->oc, l->pt, l->pb, l->pl, l->pr);
             break;
         case THAW_LAYER_MAXPOOL:
             if (din) {
@@ -840,13 +839,15 @@ void thaw_model_backward(thaw_model *m, int n)
                 thaw_dense_backward_weights(grad_or_null(m, l, 0),
                                             l->use_bias ? grad_or_null(m, l, 1) : NULL, l->dout,
                                             a->out, n, a->oc, l->oc, be);
-            if (din) thaw_dense_backward_data(din, l->dout, param_or_null(m, l, 0), n, a->oc,
-                                              l->oc, be);
+            if (din)
+                thaw_dense_backward_data(din, l->dout, param_or_null(m, l, 0), n, a->oc, l->oc, be);
             break;
         case THAW_LAYER_DROPOUT:
             if (din) {
-                if (l->mode.dropout_active) thaw_dropout_backward(din, l->dout, l->mask, count);
-                else thaw_accumulate(din, l->dout, count);
+                if (l->mode.dropout_active)
+                    thaw_dropout_backward(din, l->dout, l->mask, count);
+                else
+                    thaw_accumulate(din, l->dout, count);
             }
             break;
         case THAW_LAYER_KIND_COUNT:

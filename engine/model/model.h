@@ -25,15 +25,15 @@
 #define THAW_NAME_MAX 64
 
 typedef enum thaw_layer_kind {
-    THAW_LAYER_INPUT,     /* Keras InputLayer: holds the batch */
+    THAW_LAYER_INPUT, /* Keras InputLayer: holds the batch */
     THAW_LAYER_CONV2D,
     THAW_LAYER_BATCHNORM,
-    THAW_LAYER_RELU,      /* Keras Activation('relu') */
-    THAW_LAYER_ADD,       /* residual add of two inputs */
-    THAW_LAYER_PAD,       /* Keras ZeroPadding2D */
-    THAW_LAYER_MAXPOOL,   /* Keras MaxPooling2D, valid */
-    THAW_LAYER_GAP,       /* Keras GlobalAveragePooling2D */
-    THAW_LAYER_DENSE,     /* Keras Dense, optional fused relu activation */
+    THAW_LAYER_RELU,    /* Keras Activation('relu') */
+    THAW_LAYER_ADD,     /* residual add of two inputs */
+    THAW_LAYER_PAD,     /* Keras ZeroPadding2D */
+    THAW_LAYER_MAXPOOL, /* Keras MaxPooling2D, valid */
+    THAW_LAYER_GAP,     /* Keras GlobalAveragePooling2D */
+    THAW_LAYER_DENSE,   /* Keras Dense, optional fused relu activation */
     THAW_LAYER_DROPOUT,
     THAW_LAYER_KIND_COUNT
 } thaw_layer_kind;
@@ -66,13 +66,13 @@ typedef struct thaw_layer {
     int oh, ow, oc; /* output shape per image (GAP/Dense: 1 x 1 x units) */
 
     /* configuration */
-    int kh, kw, sh, sw;     /* conv, maxpool */
-    int pt, pb, pl, pr;     /* conv, pad */
-    bool use_bias;          /* conv, dense */
-    bool relu;              /* dense: activation='relu' */
-    float eps;              /* batchnorm */
-    float momentum;         /* batchnorm, Keras convention; < 0: the preset's default */
-    float rate;             /* dropout */
+    int kh, kw, sh, sw; /* conv, maxpool */
+    int pt, pb, pl, pr; /* conv, pad */
+    bool use_bias;      /* conv, dense */
+    bool relu;          /* dense: activation='relu' */
+    float eps;          /* batchnorm */
+    float momentum;     /* batchnorm, Keras convention; < 0: the preset's default */
+    float rate;         /* dropout */
 
     int first_param, n_params; /* views model->params[first_param ..] */
 
@@ -85,30 +85,30 @@ typedef struct thaw_layer {
     thaw_layer_mode mode;
 
     /* runtime buffers, sized for model->batch_cap (owned by the model) */
-    float *out;      /* (n, oh, ow, oc) */
-    float *dout;     /* same shape; NULL in layers that never need a gradient */
-    float *bn_mean;  /* (oc) batch mean of the last training-mode pass */
-    float *bn_var;   /* (oc) biased batch variance of that pass */
+    float *out;     /* (n, oh, ow, oc) */
+    float *dout;    /* same shape; NULL in layers that never need a gradient */
+    float *bn_mean; /* (oc) batch mean of the last training-mode pass */
+    float *bn_var;  /* (oc) biased batch variance of that pass */
     float *bn_invstd;
-    float *mask;     /* dropout factors (n, oc) */
-    int32_t *argmax; /* maxpool */
+    float *mask;         /* dropout factors (n, oc) */
+    int32_t *argmax;     /* maxpool */
     uint64_t bn_batches; /* batches folded in while re-estimating (cumulative mode) */
 } thaw_layer;
 
 /* A model's architecture; everything needed to rebuild it (checkpoints store it). */
 typedef struct thaw_model_config {
-    char arch[16];     /* resnet8/20/32/56 (CIFAR-style), resnet18/34/50/101/152 */
+    char arch[16]; /* resnet8/20/32/56 (CIFAR-style), resnet18/34/50/101/152 */
     int in_h, in_w, in_c;
-    int classes;       /* > 0: head with Dense(classes) named "predictions"; 0: no top */
-    int head_hidden;   /* > 0: Dense(head_hidden, relu) "head_dense" before the classifier */
-    float dropout;     /* > 0: Dropout(rate) "head_dropout" before the classifier */
-    bool pooling_avg;  /* without a top: end with GlobalAveragePooling2D ("avg_pool") */
-    float bn_eps;      /* 0: the architecture's default (1.001e-5, Keras applications) */
-    int width;         /* filters of the first stage; 0: 16 (CIFAR-style) or 64 (ImageNet).
-                          Small widths make tiny test models of the big graphs. */
-    bool no_pool_pad;  /* ImageNet-style without pool1_pad: keras-applications <= 1.0.5
-                          and Keras 1 (112 -> 55 after pool1) */
-    uint64_t seed;     /* weight initialisation and the dropout stream */
+    int classes;      /* > 0: head with Dense(classes) named "predictions"; 0: no top */
+    int head_hidden;  /* > 0: Dense(head_hidden, relu) "head_dense" before the classifier */
+    float dropout;    /* > 0: Dropout(rate) "head_dropout" before the classifier */
+    bool pooling_avg; /* without a top: end with GlobalAveragePooling2D ("avg_pool") */
+    float bn_eps;     /* 0: the architecture's default (1.001e-5, Keras applications) */
+    int width;        /* filters of the first stage; 0: 16 (CIFAR-style) or 64 (ImageNet).
+                         Small widths make tiny test models of the big graphs. */
+    bool no_pool_pad; /* ImageNet-style without pool1_pad: keras-applications <= 1.0.5
+                         and Keras 1 (112 -> 55 after pool1) */
+    uint64_t seed;    /* weight initialisation and the dropout stream */
 
     /* Input preprocessing, applied by the input layer to raw pixel values
      * (0..255): channel k of the network input is
@@ -140,12 +140,12 @@ typedef struct thaw_model {
     thaw_param *params;
     int n_params;
 
-    size_t n_floats;  /* size of each arena in floats */
-    float *param_mem; /* parameters and BN moving statistics */
-    float *grad_mem;  /* gradients (zeroed each step) */
-    float *opt_m;     /* optimizer state: SGD momentum buffer / Adam first moment;
-                         allocated by the first optimizer step that needs it */
-    float *opt_v;     /* Adam second moment, likewise */
+    size_t n_floats;     /* size of each arena in floats */
+    float *param_mem;    /* parameters and BN moving statistics */
+    float *grad_mem;     /* gradients (zeroed each step) */
+    float *opt_m;        /* optimizer state: SGD momentum buffer / Adam first moment;
+                            allocated by the first optimizer step that needs it */
+    float *opt_v;        /* Adam second moment, likewise */
     uint32_t *opt_steps; /* per param tensor: optimizer steps taken (Adam bias correction) */
 
     /* semantics */
@@ -164,8 +164,8 @@ typedef struct thaw_model {
     size_t act_floats;
     float *scratch;
     size_t scratch_floats;
-    float *probs;  /* (batch_cap, classes) softmax of the last forward */
-    bool *reach;   /* per layer: its output gradient is needed in backward */
+    float *probs;   /* (batch_cap, classes) softmax of the last forward */
+    bool *reach;    /* per layer: its output gradient is needed in backward */
     uint64_t steps; /* training steps taken */
 
     /* Optional profile: when `profile` is set, forward and backward add the
@@ -185,7 +185,7 @@ thaw_status thaw_model_new_uninitialized(thaw_model **out, const thaw_model_conf
                                          thaw_error *err);
 void thaw_model_free(thaw_model *m);
 
-int thaw_model_find_layer(const thaw_model *m, const char *name); /* -1 if absent */
+int thaw_model_find_layer(const thaw_model *m, const char *name);   /* -1 if absent */
 thaw_param *thaw_model_find_param(thaw_model *m, const char *name); /* NULL if absent */
 
 static inline float *thaw_param_data(const thaw_model *m, const thaw_param *p)

@@ -39,13 +39,12 @@ thaw_status thaw_optimizer_validate(const thaw_optimizer *opt, thaw_error *err)
         return thaw_error_set(err, THAW_ERR_ARG, "Adam betas (%g, %g) are not in [0, 1)",
                               (double)opt->beta1, (double)opt->beta2);
     if (opt->kind == THAW_OPT_ADAM && !(opt->eps > 0.0f && isfinite(opt->eps)))
-        return thaw_error_set(err, THAW_ERR_ARG, "Adam epsilon %g must be > 0",
-                              (double)opt->eps);
+        return thaw_error_set(err, THAW_ERR_ARG, "Adam epsilon %g must be > 0", (double)opt->eps);
     return THAW_OK;
 }
 
-static void sgd_update(float *restrict p, float *restrict buf, const float *restrict g,
-                       size_t n, float lr, float mu, float wd, bool nesterov)
+static void sgd_update(float *restrict p, float *restrict buf, const float *restrict g, size_t n,
+                       float lr, float mu, float wd, bool nesterov)
 {
     for (size_t i = 0; i < n; i++) {
         float gi = g[i] + wd * p[i];
@@ -56,8 +55,8 @@ static void sgd_update(float *restrict p, float *restrict buf, const float *rest
 }
 
 static void adam_update(float *restrict p, float *restrict m1, float *restrict m2,
-                        const float *restrict g, size_t n, float lr, float b1, float b2,
-                        float eps, float wd, uint32_t t)
+                        const float *restrict g, size_t n, float lr, float b1, float b2, float eps,
+                        float wd, uint32_t t)
 {
     float c1 = 1.0f - powf(b1, (float)t);
     float c2 = 1.0f - powf(b2, (float)t);
@@ -88,11 +87,11 @@ thaw_status thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt, thaw_e
         const float *g = m->grad_mem + p->offset;
         uint32_t t = ++m->opt_steps[i];
         if (opt->kind == THAW_OPT_SGD)
-            sgd_update(w, m->opt_m + p->offset, g, p->count, lr, opt->momentum,
-                       opt->weight_decay, opt->nesterov);
+            sgd_update(w, m->opt_m + p->offset, g, p->count, lr, opt->momentum, opt->weight_decay,
+                       opt->nesterov);
         else
-            adam_update(w, m->opt_m + p->offset, m->opt_v + p->offset, g, p->count, lr,
-                        opt->beta1, opt->beta2, opt->eps, opt->weight_decay, t);
+            adam_update(w, m->opt_m + p->offset, m->opt_v + p->offset, g, p->count, lr, opt->beta1,
+                        opt->beta2, opt->eps, opt->weight_decay, t);
     }
     return THAW_OK;
 }

@@ -24,9 +24,9 @@ typedef enum thaw_opt_kind {
 typedef struct thaw_optimizer {
     thaw_opt_kind kind;
     float lr;
-    float momentum;     /* SGD */
-    bool nesterov;      /* SGD */
-    float weight_decay; /* L2 added to the gradient (both) */
+    float momentum;          /* SGD */
+    bool nesterov;           /* SGD */
+    float weight_decay;      /* L2 added to the gradient (both) */
     float beta1, beta2, eps; /* Adam */
 } thaw_optimizer;
 

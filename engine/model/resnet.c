@@ -61,8 +61,7 @@ static int basic_block(thaw_builder *b, const arch_spec *a, const char *p, int x
     y = thaw_build_relu(b, NAME(n, "%s_1_relu", p), y);
     int s = x;
     if (project)
-        s = thaw_build_conv(b, NAME(n, "%s_0_conv", p), x, filters, 1, stride, false,
-                            a->conv_bias);
+        s = thaw_build_conv(b, NAME(n, "%s_0_conv", p), x, filters, 1, stride, false, a->conv_bias);
     y = thaw_build_conv(b, NAME(n, "%s_2_conv", p), y, filters, 3, 1, true, a->conv_bias);
     if (project) s = thaw_build_bn(b, NAME(n, "%s_0_bn", p), s, eps);
     y = thaw_build_bn(b, NAME(n, "%s_2_bn", p), y, eps);
@@ -70,8 +69,8 @@ static int basic_block(thaw_builder *b, const arch_spec *a, const char *p, int x
     return thaw_build_relu(b, NAME(n, "%s_out", p), y);
 }
 
-static int bottleneck_block(thaw_builder *b, const arch_spec *a, const char *p, int x,
-                            int filters, int stride, bool project, float eps)
+static int bottleneck_block(thaw_builder *b, const arch_spec *a, const char *p, int x, int filters,
+                            int stride, bool project, float eps)
 {
     char n[THAW_NAME_MAX];
     int y = thaw_build_conv(b, NAME(n, "%s_1_conv", p), x, filters, 1, stride, false, true);
@@ -81,8 +80,8 @@ static int bottleneck_block(thaw_builder *b, const arch_spec *a, const char *p, 
     y = thaw_build_bn(b, NAME(n, "%s_2_bn", p), y, eps);
     y = thaw_build_relu(b, NAME(n, "%s_2_relu", p), y);
     int s = x;
-    if (project) s = thaw_build_conv(b, NAME(n, "%s_0_conv", p), x, 4 * filters, 1, stride,
-                                     false, true);
+    if (project)
+        s = thaw_build_conv(b, NAME(n, "%s_0_conv", p), x, 4 * filters, 1, stride, false, true);
     y = thaw_build_conv(b, NAME(n, "%s_3_conv", p), y, 4 * filters, 1, 1, false, true);
     if (project) s = thaw_build_bn(b, NAME(n, "%s_0_bn", p), s, eps);
     y = thaw_build_bn(b, NAME(n, "%s_3_bn", p), y, eps);
@@ -98,9 +97,9 @@ thaw_status thaw_resnet_build(thaw_builder *b)
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
         if (strcmp(archs[i].name, cfg->arch) == 0) a = &archs[i];
     if (!a)
-        return thaw_error_set(b->err, THAW_ERR_ARG,
-                              "unknown architecture '%s' (resnet8/20/32/56, resnet18/34/50/101/152)",
-                              cfg->arch);
+        return thaw_error_set(
+            b->err, THAW_ERR_ARG,
+            "unknown architecture '%s' (resnet8/20/32/56, resnet18/34/50/101/152)", cfg->arch);
     float eps = cfg->bn_eps > 0.0f ? cfg->bn_eps : 1.001e-5f;
     char n[THAW_NAME_MAX];
 

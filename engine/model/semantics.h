@@ -42,10 +42,10 @@ typedef enum thaw_phase {
 
 /* The knobs of one layer for one pass, as resolved. */
 typedef struct thaw_layer_mode {
-    bool params_trained;  /* gradients computed and optimizer applied to its params */
-    bool bn_batch_stats;  /* BN: normalise with batch statistics (else moving) */
-    bool bn_update;       /* BN: update the moving statistics in this pass */
-    bool dropout_active;  /* Dropout: mask and scale (else identity) */
+    bool params_trained; /* gradients computed and optimizer applied to its params */
+    bool bn_batch_stats; /* BN: normalise with batch statistics (else moving) */
+    bool bn_update;      /* BN: update the moving statistics in this pass */
+    bool dropout_active; /* Dropout: mask and scale (else identity) */
 } thaw_layer_mode;
 
 /* Framework defaults a preset brings. */
@@ -66,10 +66,10 @@ int thaw_preset_from_name(const char *name, thaw_preset *out);
 typedef struct thaw_resolve_in {
     thaw_preset preset;
     thaw_phase phase;
-    thaw_tristate call_training;  /* model(x, training=...) at the top; fit passes True */
-    thaw_tristate node_training;  /* a value hard-coded for this layer's sub-model, e.g.
-                                     base_model(x, training=False); wins over the call */
-    bool trainable;               /* the layer's trainable flag (Keras) / requires_grad */
+    thaw_tristate call_training; /* model(x, training=...) at the top; fit passes True */
+    thaw_tristate node_training; /* a value hard-coded for this layer's sub-model, e.g.
+                                    base_model(x, training=False); wins over the call */
+    bool trainable;              /* the layer's trainable flag (Keras) / requires_grad */
     bool is_bn;
     bool is_dropout;
     bool has_params;

@@ -85,8 +85,7 @@ static thaw_status check_batch(const thaw_model *m, const float *x, const int32_
                                thaw_error *err)
 {
     if (m->cfg.classes <= 0)
-        return thaw_error_set(err, THAW_ERR_STATE, "model %s has no classifier head",
-                              m->cfg.arch);
+        return thaw_error_set(err, THAW_ERR_STATE, "model %s has no classifier head", m->cfg.arch);
     if (!x || n <= 0) return thaw_error_set(err, THAW_ERR_ARG, "empty batch (%d images)", n);
     for (int i = 0; labels && i < n; i++)
         if (labels[i] < 0 || labels[i] >= m->cfg.classes)
@@ -96,8 +95,7 @@ static thaw_status check_batch(const thaw_model *m, const float *x, const int32_
 }
 
 thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *labels, int n,
-                                  const thaw_optimizer *opt, thaw_step_report *rep,
-                                  thaw_error *err)
+                                  const thaw_optimizer *opt, thaw_step_report *rep, thaw_error *err)
 {
     thaw_status st = check_batch(m, x, labels, n, err);
     if (st == THAW_OK && !labels) st = thaw_error_set(err, THAW_ERR_ARG, "no labels");
@@ -148,12 +146,12 @@ static thaw_status run_chunks(thaw_model *m, const float *x, int n, int batch, b
     int k = (int)thaw_layer_size(thaw_model_output(m));
     for (int first = 0; first < n; first += batch) {
         if (atomic_load(&m->cancel))
-            return thaw_error_set(err, THAW_ERR_CANCELLED, "cancelled after %d of %d images",
-                                  first, n);
+            return thaw_error_set(err, THAW_ERR_CANCELLED, "cancelled after %d of %d images", first,
+                                  n);
         int count = n - first < batch ? n - first : batch;
-        thaw_status st = thaw_model_forward_pass(m, x + (size_t)first * img, count,
-                                                 training ? THAW_PHASE_FIT : THAW_PHASE_PREDICT,
-                                                 &rng, err);
+        thaw_status st =
+            thaw_model_forward_pass(m, x + (size_t)first * img, count,
+                                    training ? THAW_PHASE_FIT : THAW_PHASE_PREDICT, &rng, err);
         if (st != THAW_OK) return st;
         fn(ctx, thaw_model_output(m)->out, first, count, k);
     }

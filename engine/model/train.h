@@ -12,20 +12,20 @@
 /* Statistics of every BatchNorm layer after a step, copied out. Channel data
  * of BN layer j starts at offset[j] in the four arrays. */
 typedef struct thaw_step_report {
-    double loss;      /* mean cross-entropy of the batch */
-    int correct;      /* top-1 hits in the batch (training-mode forward) */
-    int n;            /* batch size */
-    uint64_t step;    /* model->steps after this step */
+    double loss;   /* mean cross-entropy of the batch */
+    int correct;   /* top-1 hits in the batch (training-mode forward) */
+    int n;         /* batch size */
+    uint64_t step; /* model->steps after this step */
 
-    int n_bn;            /* number of BN layers */
-    int *bn_layer;       /* (n_bn) layer index of each */
-    int *bn_offset;      /* (n_bn) channel offset of each */
-    int bn_channels;     /* total channels */
+    int n_bn;                     /* number of BN layers */
+    int *bn_layer;                /* (n_bn) layer index of each */
+    int *bn_offset;               /* (n_bn) channel offset of each */
+    int bn_channels;              /* total channels */
     unsigned char *bn_used_batch; /* (n_bn) 1 if it normalised with batch statistics */
     unsigned char *bn_updated;    /* (n_bn) 1 if it updated its moving statistics */
-    float *batch_mean;   /* (bn_channels) batch statistics of this step (0 if unused) */
+    float *batch_mean;            /* (bn_channels) batch statistics of this step (0 if unused) */
     float *batch_var;
-    float *moving_mean;  /* (bn_channels) moving statistics after the step */
+    float *moving_mean; /* (bn_channels) moving statistics after the step */
     float *moving_var;
 } thaw_step_report;
 

@@ -53,10 +53,10 @@ static void test_resnet50(void)
     CHECK(m->layers[thaw_model_find_layer(m, "conv3_block1_out")].oh == 28);
     CHECK(m->layers[thaw_model_find_layer(m, "conv4_block6_out")].oc == 1024);
     /* Block 1 order as in tf.keras summaries. */
-    const char *order[] = {"conv2_block1_1_conv", "conv2_block1_1_bn", "conv2_block1_1_relu",
-                           "conv2_block1_2_conv", "conv2_block1_2_bn", "conv2_block1_2_relu",
+    const char *order[] = {"conv2_block1_1_conv", "conv2_block1_1_bn",   "conv2_block1_1_relu",
+                           "conv2_block1_2_conv", "conv2_block1_2_bn",   "conv2_block1_2_relu",
                            "conv2_block1_0_conv", "conv2_block1_3_conv", "conv2_block1_0_bn",
-                           "conv2_block1_3_bn", "conv2_block1_add", "conv2_block1_out"};
+                           "conv2_block1_3_bn",   "conv2_block1_add",    "conv2_block1_out"};
     int first = thaw_model_find_layer(m, order[0]);
     CHECK(first == 7);
     for (int i = 0; first >= 0 && i < 12; i++)
@@ -207,8 +207,8 @@ static void test_preprocessing(void)
     const float mean[3] = {103.939f, 116.779f, 123.68f};
     for (int p = 0; p < 4; p++)
         for (int k = 0; k < 3; k++)
-            CHECK_MSG(in[p * 3 + k] == x[p * 3 + 2 - k] - mean[k], "pixel %d channel %d: %g", p,
-                      k, (double)in[p * 3 + k]);
+            CHECK_MSG(in[p * 3 + k] == x[p * 3 + 2 - k] - mean[k], "pixel %d channel %d: %g", p, k,
+                      (double)in[p * 3 + k]);
     thaw_model_free(m);
     /* standardisation, and bad settings */
     thaw_model_config_default(&cfg);

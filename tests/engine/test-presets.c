@@ -109,8 +109,8 @@ static int used_batch_stats(thaw_model *m, const thaw_layer *l, const float *bef
     /* gamma/beta/moving stats as they were during the forward pass */
     const float *g = before + p[0].offset, *b = before + p[1].offset;
     thaw_bn_forward_train(yb, mean, var, inv, a->out, g, b, rows, l->oc, l->eps);
-    thaw_bn_forward_infer(yi, a->out, g, b, before + p[2].offset, before + p[3].offset, rows,
-                          l->oc, l->eps);
+    thaw_bn_forward_infer(yi, a->out, g, b, before + p[2].offset, before + p[3].offset, rows, l->oc,
+                          l->eps);
     int batch = memcmp(l->out, yb, cnt * sizeof(float)) == 0;
     int infer = memcmp(l->out, yi, cnt * sizeof(float)) == 0;
     free(yb), free(yi), free(mean), free(var), free(inv);
@@ -149,7 +149,9 @@ static void check_preset(const expect *e, thaw_tristate base_training)
 
         int used = used_batch_stats(m, l, before, N);
         CHECK_MSG(used == wb, "%s %s: normalised with %s statistics, want %s", pname, l->name,
-                  used == 1 ? "batch" : used == 0 ? "moving" : "unrecognisable",
+                  used == 1   ? "batch"
+                  : used == 0 ? "moving"
+                              : "unrecognisable",
                   wb ? "batch" : "moving");
         CHECK(rep->bn_used_batch[j] == wb);
 
@@ -160,8 +162,9 @@ static void check_preset(const expect *e, thaw_tristate base_training)
              * batch statistics the report carries (recomputed in double). */
             size_t cnt = (size_t)N * l->oh * l->ow;
             double scale = e->var == THAW_BN_VAR_BIASED ? 1.0
-                         : e->var == THAW_BN_VAR_UNBIASED ? (double)cnt / (double)(cnt - 1)
-                         : (double)cnt / ((double)cnt - (1.0 + (double)l->eps));
+                           : e->var == THAW_BN_VAR_UNBIASED
+                               ? (double)cnt / (double)(cnt - 1)
+                               : (double)cnt / ((double)cnt - (1.0 + (double)l->eps));
             float *wm = thaw_test_alloc(c), *wv = thaw_test_alloc(c);
             for (size_t k = 0; k < c; k++) {
                 double bm = rep->batch_mean[rep->bn_offset[j] + k];
@@ -205,16 +208,18 @@ static void check_preset(const expect *e, thaw_tristate base_training)
     for (int i = 0; i < m->n_layers && first_trained < 0; i++)
         if (m->layers[i].mode.params_trained) first_trained = i;
     for (int i = 0; i < first_trained; i++)
-        CHECK_MSG(!m->reach[i], "%s: backward reached %s below the first trained layer %s",
-                  pname, m->layers[i].name, m->layers[first_trained].name);
+        CHECK_MSG(!m->reach[i], "%s: backward reached %s below the first trained layer %s", pname,
+                  m->layers[i].name, m->layers[first_trained].name);
 
     /* dropout: active in the training step (zeros and x/(1-rate)) */
     int d = thaw_model_find_layer(m, "head_dropout");
     const thaw_layer *dl = &m->layers[d], *din = &m->layers[dl->inputs[0]];
     int zeros = 0, scaled = 0, n = N * dl->oc;
     for (int k = 0; k < n; k++) {
-        if (dl->out[k] == 0.0f) zeros++;
-        else if (fabsf(dl->out[k] - din->out[k] / 0.5f) <= 1e-6f * fabsf(dl->out[k])) scaled++;
+        if (dl->out[k] == 0.0f)
+            zeros++;
+        else if (fabsf(dl->out[k] - din->out[k] / 0.5f) <= 1e-6f * fabsf(dl->out[k]))
+            scaled++;
     }
     CHECK_MSG(zeros + scaled == n && zeros > 0 && scaled > 0,
               "%s: dropout in training: %d zeros, %d scaled of %d", pname, zeros, scaled, n);

@@ -38,8 +38,8 @@ int main(void)
     }
     CHECK(fabs(sum / n - 0.5) < 0.005);
     CHECK(fabs(sum2 / n - 1.0 / 3.0) < 0.005);
-    for (int k = 0; k < 10; k++) CHECK_MSG(abs(counts[k] - n / 10) < n / 100, "bucket %d: %d", k,
-                                           counts[k]);
+    for (int k = 0; k < 10; k++)
+        CHECK_MSG(abs(counts[k] - n / 10) < n / 100, "bucket %d: %d", k, counts[k]);
     CHECK(fabs(nsum / n) < 0.01);
     CHECK(fabs(nsum2 / n - 1.0) < 0.02);
     CHECK(thaw_rng_below(&a, 1) == 0);

@@ -9,8 +9,12 @@
 static thaw_layer_mode bn(thaw_preset p, thaw_phase phase, thaw_tristate call, thaw_tristate node,
                           bool trainable)
 {
-    thaw_resolve_in in = {.preset = p, .phase = phase, .call_training = call,
-                          .node_training = node, .trainable = trainable, .is_bn = true,
+    thaw_resolve_in in = {.preset = p,
+                          .phase = phase,
+                          .call_training = call,
+                          .node_training = node,
+                          .trainable = trainable,
+                          .is_bn = true,
                           .has_params = true};
     return thaw_resolve(&in);
 }
@@ -18,15 +22,19 @@ static thaw_layer_mode bn(thaw_preset p, thaw_phase phase, thaw_tristate call, t
 static thaw_layer_mode dropout(thaw_preset p, thaw_phase phase, thaw_tristate call,
                                thaw_tristate node, bool trainable)
 {
-    thaw_resolve_in in = {.preset = p, .phase = phase, .call_training = call,
-                          .node_training = node, .trainable = trainable, .is_dropout = true};
+    thaw_resolve_in in = {.preset = p,
+                          .phase = phase,
+                          .call_training = call,
+                          .node_training = node,
+                          .trainable = trainable,
+                          .is_dropout = true};
     return thaw_resolve(&in);
 }
 
 /* expected knobs: batch, update, gamma/beta trained */
 #define EXPECT_BN(m, b, u, t)                                                                      \
-    CHECK_MSG((m).bn_batch_stats == (b) && (m).bn_update == (u) && (m).params_trained == (t),     \
-              "%s: got batch=%d update=%d trained=%d, want %d %d %d", #m, (m).bn_batch_stats,     \
+    CHECK_MSG((m).bn_batch_stats == (b) && (m).bn_update == (u) && (m).params_trained == (t),      \
+              "%s: got batch=%d update=%d trained=%d, want %d %d %d", #m, (m).bn_batch_stats,      \
               (m).bn_update, (m).params_trained, b, u, t)
 
 static void test_truth_table_keras(thaw_preset p)
@@ -115,9 +123,12 @@ static void test_dropout(void)
 
 static void test_conv_and_manual(void)
 {
-    thaw_resolve_in in = {.preset = THAW_PRESET_KERAS3, .phase = THAW_PHASE_FIT,
-                          .call_training = THAW_TRUE, .node_training = THAW_FALSE,
-                          .trainable = true, .has_params = true};
+    thaw_resolve_in in = {.preset = THAW_PRESET_KERAS3,
+                          .phase = THAW_PHASE_FIT,
+                          .call_training = THAW_TRUE,
+                          .node_training = THAW_FALSE,
+                          .trainable = true,
+                          .has_params = true};
     /* training=False does NOT freeze weights (SEMANTICS.md §6a) */
     CHECK(thaw_resolve(&in).params_trained);
     in.trainable = false;
@@ -127,9 +138,13 @@ static void test_conv_and_manual(void)
     CHECK(!thaw_resolve(&in).params_trained);
 
     thaw_layer_mode knobs = {.params_trained = false, .bn_batch_stats = true, .bn_update = false};
-    thaw_resolve_in man = {.preset = THAW_PRESET_MANUAL, .phase = THAW_PHASE_FIT,
-                           .call_training = THAW_TRUE, .node_training = THAW_UNSET,
-                           .trainable = true, .is_bn = true, .has_params = true,
+    thaw_resolve_in man = {.preset = THAW_PRESET_MANUAL,
+                           .phase = THAW_PHASE_FIT,
+                           .call_training = THAW_TRUE,
+                           .node_training = THAW_UNSET,
+                           .trainable = true,
+                           .is_bn = true,
+                           .has_params = true,
                            .manual = &knobs};
     thaw_layer_mode m = thaw_resolve(&man);
     EXPECT_BN(m, 1, 0, 0);
@@ -145,9 +160,10 @@ static void test_conv_and_manual(void)
 
 static void test_names(void)
 {
-    const char *names[] = {"keras3", "tf-keras2", "keras-2.1.2", "keras-2.1.3", "keras-2.2",
-                           "pytorch", "pytorch-bn-eval", "lightning-no-train-bn",
-                           "timm-frozen-bn", "fastai-train-bn", "manual"};
+    const char *names[] = {
+        "keras3",         "tf-keras2",       "keras-2.1.2",     "keras-2.1.3",
+        "keras-2.2",      "pytorch",         "pytorch-bn-eval", "lightning-no-train-bn",
+        "timm-frozen-bn", "fastai-train-bn", "manual"};
     for (int i = 0; i < THAW_PRESET_COUNT; i++) {
         thaw_preset p;
         CHECK(thaw_preset_from_name(names[i], &p) == 0 && p == (thaw_preset)i);

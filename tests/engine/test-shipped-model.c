@@ -34,8 +34,7 @@ int main(void)
         CHECK(thaw_dataset_subset(&src, &test, classes, 5, 0, 0, &err) == THAW_OK);
         thaw_eval_result r;
         CHECK(thaw_model_evaluate(m, src.x, src.y, src.n, 250, false, 0, &r, &err) == THAW_OK);
-        printf("shipped model: %.2f%% on %d test images of classes 0-4\n", 100 * r.accuracy,
-               r.n);
+        printf("shipped model: %.2f%% on %d test images of classes 0-4\n", 100 * r.accuracy, r.n);
         CHECK_MSG(r.n == 5000 && r.accuracy >= 0.90, "accuracy %.4f", r.accuracy);
         thaw_dataset_free(&src);
         thaw_dataset_free(&test);

@@ -106,9 +106,10 @@ static void test_whole_model_gradients(void)
     float *grad = thaw_test_alloc(m->n_floats);
     memcpy(grad, m->grad_mem, m->n_floats * sizeof(float));
 
-    const char *names[] = {"conv1_conv/kernel", "conv1_bn/gamma", "conv2_block1_2_bn/beta",
-                           "conv3_block1_0_conv/kernel", "conv4_block1_1_conv/kernel",
-                           "conv4_block1_2_bn/gamma", "predictions/kernel", "predictions/bias"};
+    const char *names[] = {"conv1_conv/kernel",          "conv1_bn/gamma",
+                           "conv2_block1_2_bn/beta",     "conv3_block1_0_conv/kernel",
+                           "conv4_block1_1_conv/kernel", "conv4_block1_2_bn/gamma",
+                           "predictions/kernel",         "predictions/bias"};
     int checked = 0, bad = 0, kinks = 0;
     double l0 = model_loss(m, x, y, N);
     for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
@@ -140,8 +141,8 @@ static void test_whole_model_gradients(void)
             checked++;
             if (fabs(fd - an) > tol) {
                 bad++;
-                fprintf(stderr, "  %s[%zu]: analytic %.6g, finite difference %.6g\n", names[t],
-                        i, an, fd);
+                fprintf(stderr, "  %s[%zu]: analytic %.6g, finite difference %.6g\n", names[t], i,
+                        an, fd);
             }
         }
     }
@@ -231,7 +232,10 @@ static void test_optimizers(void)
     m->layers[p->layer].lr_mult = 0.5f;
     w[0] = 1.0f, w[1] = -2.0f;
     g[0] = 0.5f, g[1] = 0.25f;
-    thaw_optimizer opt = {.kind = THAW_OPT_SGD, .lr = 0.1f, .momentum = 0.9f, .nesterov = true,
+    thaw_optimizer opt = {.kind = THAW_OPT_SGD,
+                          .lr = 0.1f,
+                          .momentum = 0.9f,
+                          .nesterov = true,
                           .weight_decay = 0.01f};
     CHECK(thaw_optimizer_step(m, &opt, NULL) == THAW_OK);
     CHECK(thaw_optimizer_step(m, &opt, NULL) == THAW_OK);

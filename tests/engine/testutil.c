@@ -42,7 +42,8 @@ bool thaw_test_close(const char *what, const float *got, const float *want, size
     }
     if (bad) {
         thaw_test_failures++;
-        fprintf(stderr, "FAIL %s: %zu of %zu differ (max abs %.3g, max rel %.3g; atol %.1g rtol %.1g)\n",
+        fprintf(stderr,
+                "FAIL %s: %zu of %zu differ (max abs %.3g, max rel %.3g; atol %.1g rtol %.1g)\n",
                 what, bad, n, max_abs, max_rel, atol, rtol);
         return false;
     }
