@@ -63,7 +63,7 @@ int thaw_cli_summary(int argc, char **argv)
         cfg.dropout = cfg.classes > 0 ? (float)s->dropout : 0.0f;
         if (thaw_model_new_uninitialized(&m, &cfg, &err) != THAW_OK) return thaw_cli_fail(&err);
         path = g_strdup(cfg.arch);
-    } else if (thaw_cli_load_model(&m, s, true, &path, &err) != THAW_OK) {
+    } else if (thaw_scenario_load_model(&m, s, true, &path, &err) != THAW_OK) {
         return thaw_cli_fail(&err);
     }
     thaw_model_set_preset(m, s->preset);
@@ -177,7 +177,7 @@ static thaw_status load_files(inspect_ctx *c, thaw_error *err)
 static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
 {
     const ThawSetup *s = c->setup;
-    thaw_status st = thaw_cli_load_model(&c->model, s, true, &c->model_path, err);
+    thaw_status st = thaw_scenario_load_model(&c->model, s, true, &c->model_path, err);
     if (st != THAW_OK) return st;
     thaw_model *m = c->model;
     if (m->cfg.classes <= 0)
@@ -199,9 +199,10 @@ static thaw_status inspect_load(inspect_ctx *c, thaw_error *err)
         if (thaw_transform_has_shift(&s->shift))
             st = thaw_transform_shift_dataset(&c->data, &s->shift, 2, err);
     } else {
-        st = thaw_cli_load_split(&c->data, dir, "t10k",
-                                 c->source ? thaw_cli_source_classes : thaw_cli_target_classes,
-                                 s->val_k, 2, &s->shift, err);
+        st = thaw_scenario_load_split(&c->data, dir, "t10k",
+                                      c->source ? thaw_scenario_source_classes
+                                                : thaw_scenario_target_classes,
+                                      s->val_k, 2, &s->shift, err);
     }
     if (st != THAW_OK) return st;
     if (c->data.h != m->cfg.in_h || c->data.w != m->cfg.in_w || c->data.c != m->cfg.in_c)

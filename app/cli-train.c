@@ -156,11 +156,11 @@ static int cmd_pretrain(const pretrain_opts *o)
     thaw_error err = {0};
     thaw_dataset src, test;
     double t0 = thaw_cli_now();
-    if (thaw_cli_load_split(&src, o->data_dir, "train", thaw_cli_source_classes, o->k, o->seed,
-                            NULL, &err) != THAW_OK)
+    if (thaw_scenario_load_split(&src, o->data_dir, "train", thaw_scenario_source_classes, o->k,
+                                 o->seed, NULL, &err) != THAW_OK)
         return thaw_cli_fail(&err);
-    if (thaw_cli_load_split(&test, o->data_dir, "t10k", thaw_cli_source_classes, 0, 0, NULL,
-                            &err) != THAW_OK) {
+    if (thaw_scenario_load_split(&test, o->data_dir, "t10k", thaw_scenario_source_classes, 0, 0,
+                                 NULL, &err) != THAW_OK) {
         thaw_dataset_free(&src);
         return thaw_cli_fail(&err);
     }
@@ -296,73 +296,6 @@ static int parse_pretrain(int argc, char **argv, pretrain_opts *o)
 
 /* ------------------------------------------------------------- finetune */
 
-/* The training and validation data the setup names, shaped for the model
- * `base` (h, w, c): the Fashion-MNIST scenario (target classes 5-9, K per
- * class, all 5,000 test images of those classes to validate) or an image
- * folder (every class, K per class; validation on val_dataset, or on the
- * whole folder when none is given). */
-static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_dataset *train,
-                             thaw_dataset *val, char *desc, size_t desc_size, thaw_error *err)
-{
-    g_autoptr(GError) gerr = NULL;
-    ThawSetupDataKind kind;
-    g_autofree char *dir = thaw_setup_resolve_dataset(s, FALSE, &kind, &gerr);
-    if (!dir) return thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
-    thaw_status st;
-    if (kind != THAW_SETUP_DATA_IMAGES) {
-        if (base->cfg.in_h != 28 || base->cfg.in_w != 28 || base->cfg.in_c != 1)
-            return thaw_error_set(err, THAW_ERR_SHAPE,
-                                  "the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1",
-                                  base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
-        st = thaw_cli_load_split(train, dir, "train", thaw_cli_target_classes, s->k, s->data_seed,
-                                 &s->shift, err);
-        if (st == THAW_OK) {
-            st = thaw_cli_load_split(val, dir, "t10k", thaw_cli_target_classes, s->val_k, 2,
-                                     &s->shift, err);
-            if (st != THAW_OK) thaw_dataset_free(train);
-        }
-        snprintf(desc, desc_size, "Fashion-MNIST classes 5-9");
-        return st;
-    }
-    thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
-    thaw_folder folder;
-    st = thaw_folder_load(&folder, dir, &fo, err);
-    if (st != THAW_OK) return st;
-    int n_classes = folder.data.classes;
-    int *classes = g_new(int, n_classes);
-    for (int i = 0; i < n_classes; i++) classes[i] = i;
-    st = thaw_dataset_subset(train, &folder.data, classes, n_classes, s->k, s->data_seed, err);
-    thaw_folder_free(&folder);
-    g_autofree char *vdir = NULL;
-    if (st == THAW_OK && s->val_dataset && *s->val_dataset) {
-        g_clear_error(&gerr);
-        vdir = thaw_setup_resolve_dataset(s, TRUE, &kind, &gerr);
-        if (!vdir) st = thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
-    }
-    if (st == THAW_OK) st = thaw_folder_load(&folder, vdir ? vdir : dir, &fo, err);
-    if (st == THAW_OK) {
-        if (folder.data.classes != n_classes)
-            st = thaw_error_set(err, THAW_ERR_FORMAT, "'%s' has %d classes but '%s' has %d",
-                                vdir ? vdir : dir, folder.data.classes, dir, n_classes);
-        else
-            st = thaw_dataset_subset(val, &folder.data, classes, n_classes, s->val_k, 2, err);
-        thaw_folder_free(&folder);
-    }
-    g_free(classes);
-    if (st == THAW_OK && thaw_transform_has_shift(&s->shift)) {
-        st = thaw_transform_shift_dataset(train, &s->shift, s->data_seed, err);
-        if (st == THAW_OK) st = thaw_transform_shift_dataset(val, &s->shift, 2, err);
-    }
-    if (st != THAW_OK) {
-        thaw_dataset_free(train);
-        thaw_dataset_free(val);
-        return st;
-    }
-    snprintf(desc, desc_size, "%s (%d classes)%s", dir, n_classes,
-             vdir ? "" : ", validated on the same folder");
-    return THAW_OK;
-}
-
 typedef struct finetune_opts {
     ThawSetup *setup;
     const char *save, *log;
@@ -373,140 +306,85 @@ static int cmd_finetune(const finetune_opts *o)
 {
     const ThawSetup *s = o->setup;
     thaw_error err = {0};
-    thaw_dataset tgt = {0}, val = {0};
     double t0 = thaw_cli_now();
-    thaw_model *base = NULL, *m = NULL;
-    g_autofree char *base_path = NULL;
+    ThawRun *run = NULL;
     g_autoptr(GError) gerr = NULL;
     g_autoptr(GString) csv = g_string_new("epoch,phase_lr,loss,train_acc,val_acc_infer,"
                                           "val_acc_train,images_per_s\n");
-    char data_desc[512];
-    int rc = EXIT_SUCCESS;
-    /* With --json stdout carries one JSON document; the human text goes to stderr. */
-    FILE *out = o->json || o->csv ? stderr : stdout;
     g_autoptr(GString) jrows = g_string_new(NULL);
-    if (thaw_cli_load_model(&base, s, false, &base_path, &err) != THAW_OK) goto failed;
-    if (load_data(s, base, &tgt, &val, data_desc, sizeof data_desc, &err) != THAW_OK) goto failed;
-    if (s->batch > tgt.n) {
-        thaw_error_set(&err, THAW_ERR_ARG, "--batch %d is larger than the %d training images",
-                       s->batch, tgt.n);
-        goto failed;
-    }
-    /* The base's weights and statistics under a new head for the target classes. */
-    thaw_model_config cfg = base->cfg;
-    cfg.classes = tgt.classes;
-    cfg.head_hidden = s->head_hidden;
-    cfg.dropout = (float)s->dropout;
-    cfg.pooling_avg = false;
-    cfg.seed = s->seed + 17;
-    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) goto failed;
-    for (int i = 0; i < m->n_params; i++) {
-        thaw_param *p = &m->params[i];
-        if (!m->layers[p->layer].in_base) continue;
-        thaw_param *q = thaw_model_find_param(base, p->name);
-        if (!q || q->count != p->count) {
-            thaw_error_set(&err, THAW_ERR_SHAPE, "'%s' has no tensor %s of %zu values", base_path,
-                           p->name, p->count);
-            goto failed;
-        }
-        memcpy(thaw_param_data(m, p), thaw_param_data(base, q), p->count * sizeof(float));
-    }
-    thaw_model_set_preset(m, s->preset);
-    m->base_training = s->base_training;
-    m->bn_momentum = (float)s->bn_momentum;
-    if (!thaw_setup_apply_freezing(s, m, &gerr) || !thaw_setup_apply_lr_mult(s, m, &gerr)) {
+    /* With --json or --csv stdout carries the document; the human text goes to stderr. */
+    FILE *out = o->json || o->csv ? stderr : stdout;
+    int rc = EXIT_SUCCESS;
+    bool usage = false;
+    if (thaw_run_new(&run, s, &usage, &err) != THAW_OK) {
+        if (!usage) return thaw_cli_fail(&err);
         /* A layer name that matches nothing is a usage error (exit 2). */
-        fprintf(stderr, "thaw-cli: %s\n", gerr->message);
-        rc = EXIT_USAGE;
-        goto out;
+        fprintf(stderr, "thaw-cli: %s\n", err.msg);
+        return EXIT_USAGE;
     }
+    thaw_model *m = thaw_run_model(run);
+    const thaw_dataset *tgt = thaw_run_train_data(run), *val = thaw_run_val_data(run);
     thaw_param_counts pc = thaw_model_count_params(m);
     char shift[128], aug[128];
     thaw_transform_describe(&s->shift, shift, sizeof shift);
     thaw_transform_describe(&s->augment, aug, sizeof aug);
     fprintf(out, "Fine-tuning %s (%s) on %s: K = %d per class (%d images), validation %d images\n",
-            cfg.arch, base_path, data_desc, s->k, tgt.n, val.n);
+            m->cfg.arch, thaw_run_base_path(run), thaw_run_data_description(run), s->k, tgt->n,
+            val->n);
     fprintf(out, "preset %s; base called with training=%s; shift %s; augment %s\n",
             thaw_preset_get(s->preset)->name,
             s->base_training == THAW_UNSET ? "None"
             : s->base_training             ? "True"
                                            : "False",
             shift, aug);
-    fit_opts f = {.epochs = s->epochs,
-                  .batch = s->batch,
-                  .eval_batch = 256,
-                  .lr = (float)s->lr,
-                  .augment = s->augment};
-    thaw_setup_optimizer(s, &f.opt);
     fprintf(out, "params: %zu trainable, %zu non-trainable; %s lr %g, batch %d, %d epochs",
-            pc.trainable, pc.non_trainable, f.opt.kind == THAW_OPT_ADAM ? "Adam" : "SGD",
-            (double)f.lr, s->batch, s->epochs);
+            pc.trainable, pc.non_trainable, s->optimizer == THAW_OPT_ADAM ? "Adam" : "SGD",
+            (double)thaw_run_lr(run), s->batch, s->epochs);
     if (s->unfreeze_epoch > 0)
         fprintf(out, "; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
                 thaw_setup_phase2_lr(s));
-    fprintf(out, "\n");
-
-    thaw_rng rng;
-    thaw_rng_seed(&rng, s->seed, 0x7a11);
-    long step = 0, total = (long)f.epochs * (tgt.n / f.batch);
-    fprintf(out, "%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
+    fprintf(out, "\n%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
             "val acc train", "images/s");
-    for (int e = 1; e <= f.epochs; e++) {
-        if (s->unfreeze_epoch > 0 && e == s->unfreeze_epoch + 1) {
-            /* The second phase of the Keras guide / fastai fine_tune. */
-            if (!thaw_setup_apply_unfreeze(s, m, &gerr)) {
-                thaw_error_set(&err, THAW_ERR_ARG, "%s", gerr->message);
-                goto failed;
-            }
-            f.lr = (float)thaw_setup_phase2_lr(s);
-            pc = thaw_model_count_params(m);
-            fprintf(out, "-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
-                    pc.trainable, (double)f.lr);
+
+    fit_opts bar = {.batch = s->batch};
+    double tepoch = thaw_cli_now();
+    while (!thaw_run_finished(run)) {
+        if (thaw_cli_interrupted) {
+            thaw_error_set(&err, THAW_ERR_CANCELLED, "interrupted");
+            goto failed;
         }
-        double loss = NAN, acc = NAN, ips = 0;
-        f.epoch = e;
-        if (train_epoch(m, &tgt, &f, &step, total, &rng, &loss, &acc, &ips, &err) != THAW_OK)
-            goto failed;
+        unsigned ev;
+        if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) goto failed;
+        if (ev & THAW_RUN_UNFROZEN) {
+            pc = thaw_model_count_params(m);
+            progress(&bar, tgt->n, tgt->n, tepoch);
+            fprintf(out, "-- unfrozen %s: %zu trainable params, lr %g\n", s->unfreeze_layers,
+                    pc.trainable, (double)thaw_run_lr(run));
+        }
+        if (ev & THAW_RUN_EPOCH_STARTED) tepoch = thaw_cli_now();
+        float lr = thaw_run_lr(run); /* this epoch's (after a phase change) */
+        bar.epoch = thaw_run_epoch(run);
+        progress(&bar, thaw_run_step_in_epoch(run) * s->batch, tgt->n, tepoch);
+        if (!(ev & THAW_RUN_EPOCH_DONE)) continue;
+        progress(&bar, tgt->n, tgt->n, tepoch);
+        double loss, acc, ips;
+        thaw_run_epoch_stats(run, &loss, &acc, &ips);
         thaw_eval_result ri, rt;
-        if (thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, false, 0, &ri, &err) !=
-                THAW_OK ||
-            thaw_model_evaluate(m, val.x, val.y, val.n, f.eval_batch, true, (uint64_t)e, &rt,
-                                &err) != THAW_OK)
-            goto failed;
+        if (thaw_run_validate(run, &ri, &rt, &err) != THAW_OK) goto failed;
+        int e = thaw_run_epoch(run);
         print_row(out, e, loss, acc, &ri, &rt, ips);
-        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)f.lr, loss, acc,
+        g_string_append_printf(csv, "%d,%g,%.6f,%.6f,%.6f,%.6f,%.1f\n", e, (double)lr, loss, acc,
                                ri.accuracy, rt.accuracy, ips);
         g_string_append_printf(jrows,
                                "%s{\"epoch\": %d, \"lr\": %g, \"loss\": %.6f, "
                                "\"train_acc\": %.6f, \"val_acc_infer\": %.6f, "
                                "\"val_acc_train\": %.6f, \"images_per_s\": %.1f}",
-                               e > 1 ? ", " : "", e, (double)f.lr, loss, acc, ri.accuracy,
+                               e > 1 ? ", " : "", e, (double)lr, loss, acc, ri.accuracy,
                                rt.accuracy, ips);
     }
-    /* How far the BatchNorm moving statistics moved from the base model's:
-     * per layer, sum |now - was| / sum |was| over its moving mean and variance. */
-    int bn_layers = 0, bn_changed = 0;
-    double rel_sum = 0;
-    for (int i = 0; i < m->n_layers; i++) {
-        const thaw_layer *l = &m->layers[i];
-        if (l->kind != THAW_LAYER_BATCHNORM || !l->in_base) continue;
-        bool changed = false;
-        double num = 0, den = 0;
-        for (int t = 2; t <= 3; t++) { /* moving_mean, moving_variance */
-            const thaw_param *p = &m->params[l->first_param + t];
-            const float *now = thaw_param_data(m, p);
-            const float *was = thaw_param_data(base, thaw_model_find_param(base, p->name));
-            for (size_t k = 0; k < p->count; k++) {
-                changed |= now[k] != was[k];
-                num += fabs((double)now[k] - was[k]);
-                den += fabs((double)was[k]);
-            }
-        }
-        bn_layers++;
-        bn_changed += changed;
-        rel_sum += den > 0 ? num / den : 0;
-    }
-    double bn_rel = bn_layers ? rel_sum / bn_layers : 0;
+    int bn_layers, bn_changed;
+    double bn_rel;
+    thaw_run_bn_drift(run, &bn_layers, &bn_changed, &bn_rel);
     fprintf(out,
             "BatchNorm moving statistics changed in %d of %d base layers (mean relative "
             "change %.4f)\n",
@@ -519,7 +397,7 @@ static int cmd_finetune(const finetune_opts *o)
     if (o->csv) fputs(csv->str, stdout);
     if (o->json) {
         g_autoptr(GString) j = g_string_new("{\"model\": ");
-        thaw_cli_json_string(j, base_path);
+        thaw_cli_json_string(j, thaw_run_base_path(run));
         g_string_append_printf(j,
                                ", \"preset\": \"%s\", \"base_training\": \"%s\", "
                                "\"params_trainable\": %zu, \"params_non_trainable\": %zu, "
@@ -530,8 +408,8 @@ static int cmd_finetune(const finetune_opts *o)
                                s->base_training == THAW_UNSET ? "none"
                                : s->base_training             ? "true"
                                                               : "false",
-                               pc.trainable, pc.non_trainable, tgt.n, val.n, jrows->str, bn_layers,
-                               bn_changed, bn_rel);
+                               pc.trainable, pc.non_trainable, tgt->n, val->n, jrows->str,
+                               bn_layers, bn_changed, bn_rel);
         if (o->save)
             thaw_cli_json_string(j, o->save);
         else
@@ -548,7 +426,7 @@ failed:
      * checkpoint too. A failed step (e.g. a non-finite loss) left the model as
      * it was before that step, but a previous checkpoint is kept untouched. */
     if (o->log && csv->len > 0) g_file_set_contents(o->log, csv->str, (gssize)csv->len, NULL);
-    if (err.status == THAW_ERR_CANCELLED && m && o->save) {
+    if (err.status == THAW_ERR_CANCELLED && o->save) {
         thaw_error serr;
         if (thaw_checkpoint_save(m, o->save, false, &serr) == THAW_OK)
             fprintf(stderr, "thaw-cli: interrupted; saved %s after %ld steps\n", o->save,
@@ -559,10 +437,7 @@ failed:
     rc = thaw_cli_fail(&err);
     if (err.status == THAW_ERR_CANCELLED) rc = 130; /* 128 + SIGINT */
 out:
-    thaw_model_free(base);
-    thaw_model_free(m);
-    thaw_dataset_free(&tgt);
-    thaw_dataset_free(&val);
+    thaw_run_free(run);
     return rc;
 }
 
@@ -699,7 +574,8 @@ int thaw_cli_export_code(int argc, char **argv)
     g_autoptr(GPtrArray) frozen = g_ptr_array_new();
     g_autofree char *code = NULL;
     int rc = EXIT_SUCCESS;
-    if (thaw_cli_load_model(&base, s, false, &path, &err) != THAW_OK) return thaw_cli_fail(&err);
+    if (thaw_scenario_load_model(&base, s, false, &path, &err) != THAW_OK)
+        return thaw_cli_fail(&err);
 
     ThawExportSpec spec;
     thaw_export_spec_default(&spec);

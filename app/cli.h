@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "export-code.h"
+#include "run.h"
 #include "setup.h"
 #include "thaw.h"
 
@@ -33,22 +34,6 @@ void thaw_cli_json_string(GString *out, const char *s);
 
 bool thaw_cli_parse_int(const char *s, int lo, int hi, int *out);
 bool thaw_cli_parse_float(const char *s, float lo, float hi, float *out);
-
-/* The Fashion-MNIST scenario of SPEC.md §4: source classes 0-4, target 5-9. */
-extern const int thaw_cli_source_classes[5];
-extern const int thaw_cli_target_classes[5];
-
-/* Loads the Fashion-MNIST split `prefix` ("train", "t10k") of dir, keeps
- * `classes` (k per class, 0 = all, seeded) relabelled 0..4, and applies an
- * optional domain shift. */
-thaw_status thaw_cli_load_split(thaw_dataset *out, const char *dir, const char *prefix,
-                                const int *classes, int k, uint64_t seed,
-                                const thaw_transform *shift, thaw_error *err);
-
-/* Loads the model a setup's `model` names: a .thaw, or a Keras .h5 with its
- * top (keep_top) or without. *path_out receives the resolved path (g_free). */
-thaw_status thaw_cli_load_model(thaw_model **out, const ThawSetup *s, bool keep_top,
-                                char **path_out, thaw_error *err);
 
 /* Subcommands: argv[0] is the subcommand's name. */
 int thaw_cli_pretrain(int argc, char **argv);
