@@ -263,6 +263,13 @@ float thaw_run_lr(const ThawRun *r)
 {
     return r->opt.lr;
 }
+thaw_status thaw_run_set_lr(ThawRun *r, float lr)
+{
+    if (!(lr > 0.0f && isfinite(lr))) return THAW_ERR_ARG;
+    r->opt.lr = lr;
+    return THAW_OK;
+}
+
 bool thaw_run_finished(const ThawRun *r)
 {
     return r->epoch >= r->setup->epochs && !r->in_epoch;

@@ -68,7 +68,10 @@ int thaw_run_epoch(const ThawRun *r); /* the current (or last) epoch, 1-based */
 int thaw_run_steps_per_epoch(const ThawRun *r);
 int thaw_run_step_in_epoch(const ThawRun *r); /* steps done in the current epoch */
 float thaw_run_lr(const ThawRun *r);          /* the learning rate of the next step */
-bool thaw_run_finished(const ThawRun *r);     /* all the setup's epochs are done */
+/* Sets the learning rate from the next step on (the setup's two-phase switch,
+ * when it comes, sets its own); lr must be finite and > 0. */
+thaw_status thaw_run_set_lr(ThawRun *r, float lr);
+bool thaw_run_finished(const ThawRun *r); /* all the setup's epochs are done */
 
 /* One training step on the next batch; *events gets THAW_RUN_* bits. A
  * failed step (e.g. a non-finite loss) leaves the model as it was. rep may be

@@ -1,0 +1,554 @@
+/* The engine worker: see thaw-worker.h.
+ *
+ * Threads and locks:
+ *  - Everything about the run (ThawRun, the model, the step report, the
+ *    command state, the markers not yet published) belongs to the worker
+ *    thread alone; the main thread never touches it.
+ *  - Commands reach it through `queue` (a GAsyncQueue, its own lock).
+ *  - Reports reach the main context through a Channel: `lock` guards
+ *    `pending` (the latest unpublished report), `idle_scheduled` (one idle
+ *    source in flight at most) and `owner` (the worker, cleared on dispose).
+ *    The channel is refcounted so that an idle source that outlives the
+ *    worker finds `owner` NULL and drops its report. */
+#include "thaw-worker.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "run.h"
+
+/* ---- reports ---------------------------------------------------------- */
+
+static void bn_stats_clear(ThawBnStats *b)
+{
+    g_free(b->layer);
+    g_free(b->offset);
+    g_free(b->batch_mean);
+    g_free(b->batch_var);
+    g_free(b->moving_mean);
+    g_free(b->moving_var);
+}
+
+static ThawBnStats *bn_stats_copy(const thaw_step_report *rep, guint64 step)
+{
+    ThawBnStats *b = g_atomic_rc_box_new0(ThawBnStats);
+    b->step = step;
+    b->n_bn = rep->n_bn;
+    b->channels = rep->bn_channels;
+    b->layer = g_memdup2(rep->bn_layer, (gsize)rep->n_bn * sizeof(int));
+    b->offset = g_memdup2(rep->bn_offset, (gsize)rep->n_bn * sizeof(int));
+    gsize cb = (gsize)rep->bn_channels * sizeof(float);
+    b->batch_mean = g_memdup2(rep->batch_mean, cb);
+    b->batch_var = g_memdup2(rep->batch_var, cb);
+    b->moving_mean = g_memdup2(rep->moving_mean, cb);
+    b->moving_var = g_memdup2(rep->moving_var, cb);
+    return b;
+}
+
+static void bn_stats_unref(ThawBnStats *b)
+{
+    if (b) g_atomic_rc_box_release_full(b, (GDestroyNotify)bn_stats_clear);
+}
+
+static void report_clear(ThawReport *r)
+{
+    for (guint i = 0; i < r->n_markers; i++) g_free(r->markers[i].label);
+    g_free(r->markers);
+    g_free(r->trainable);
+    bn_stats_unref(r->bn);
+    g_free(r->error);
+}
+
+ThawReport *thaw_report_ref(ThawReport *r)
+{
+    return g_atomic_rc_box_acquire(r);
+}
+
+void thaw_report_unref(ThawReport *r)
+{
+    g_atomic_rc_box_release_full(r, (GDestroyNotify)report_clear);
+}
+
+G_DEFINE_BOXED_TYPE(ThawReport, thaw_report, thaw_report_ref, thaw_report_unref)
+
+const char *thaw_worker_state_to_string(ThawWorkerState state)
+{
+    switch (state) {
+    case THAW_WORKER_LOADING:
+        return "loading";
+    case THAW_WORKER_PAUSED:
+        return "paused";
+    case THAW_WORKER_RUNNING:
+        return "running";
+    case THAW_WORKER_FINISHED:
+        return "finished";
+    case THAW_WORKER_FAILED:
+        return "failed";
+    }
+    return "?";
+}
+
+/* ---- the channel to the main context ---------------------------------- */
+
+typedef struct {
+    GMutex lock;
+    ThawReport *pending; /* latest unpublished report */
+    gboolean idle_scheduled;
+    ThawWorker *owner; /* NULL once disposed */
+    GMainContext *context;
+} Channel;
+
+static void channel_clear(Channel *c)
+{
+    g_mutex_clear(&c->lock);
+    if (c->pending) thaw_report_unref(c->pending);
+    g_main_context_unref(c->context);
+}
+
+static Channel *channel_ref(Channel *c)
+{
+    return g_atomic_rc_box_acquire(c);
+}
+
+static void channel_unref(Channel *c)
+{
+    g_atomic_rc_box_release_full(c, (GDestroyNotify)channel_clear);
+}
+
+/* ---- the object ------------------------------------------------------- */
+
+typedef enum {
+    CMD_RUN,
+    CMD_PAUSE,
+    CMD_STEP,
+    CMD_RESET,
+    CMD_SET_TRAINABLE,
+    CMD_SET_PRESET,
+    CMD_SET_LR,
+    CMD_SET_BASE_TRAINING,
+    CMD_QUIT,
+} CmdKind;
+
+typedef struct {
+    CmdKind kind;
+    int i;
+    gboolean b;
+    double f;
+    ThawSetup *setup; /* CMD_RESET, may be NULL */
+} Cmd;
+
+static void cmd_free(Cmd *c)
+{
+    if (c->setup) thaw_setup_free(c->setup);
+    g_free(c);
+}
+
+struct _ThawWorker {
+    GObject parent_instance;
+
+    GAsyncQueue *queue; /* of Cmd */
+    GThread *thread;
+    Channel *channel;
+
+    /* worker thread only, from here on */
+    ThawSetup *setup;
+    ThawRun *run;
+    thaw_step_report *rep;
+    ThawWorkerState state;
+    char *error;
+    guint64 steps;
+    int steps_to_do; /* pending `step` commands */
+    GArray *markers; /* of ThawMarker, not yet put in a report */
+    ThawBnStats *bn; /* the last step's */
+    double last_loss, last_acc;
+    double val_infer, val_train;
+    int val_epoch;
+};
+
+G_DEFINE_FINAL_TYPE(ThawWorker, thaw_worker, G_TYPE_OBJECT)
+
+enum { SIGNAL_REPORT, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static gboolean deliver_idle(gpointer data)
+{
+    Channel *c = data;
+    g_assert(g_main_context_is_owner(c->context)); /* never on the worker thread */
+    g_mutex_lock(&c->lock);
+    ThawReport *r = g_steal_pointer(&c->pending);
+    c->idle_scheduled = FALSE;
+    ThawWorker *w = c->owner ? g_object_ref(c->owner) : NULL;
+    g_mutex_unlock(&c->lock);
+    if (w && r) g_signal_emit(w, signals[SIGNAL_REPORT], 0, r);
+    if (r) thaw_report_unref(r);
+    if (w) g_object_unref(w);
+    return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: publishes r (takes it), merging a report the main loop has
+ * not taken yet: its markers go first, its validation is kept. */
+static void post(ThawWorker *w, ThawReport *r)
+{
+    Channel *c = w->channel;
+    gboolean schedule = FALSE;
+    g_mutex_lock(&c->lock);
+    ThawReport *old = g_steal_pointer(&c->pending);
+    if (old) {
+        if (old->n_markers) {
+            ThawMarker *m = g_new(ThawMarker, old->n_markers + r->n_markers);
+            for (guint i = 0; i < old->n_markers; i++)
+                m[i] = (ThawMarker){old->markers[i].step, g_strdup(old->markers[i].label)};
+            if (r->n_markers) memcpy(m + old->n_markers, r->markers, r->n_markers * sizeof *m);
+            g_free(r->markers);
+            r->markers = m;
+            r->n_markers += old->n_markers;
+        }
+        if (r->val_epoch == 0 && old->val_epoch > 0) {
+            r->val_epoch = old->val_epoch;
+            r->val_acc_infer = old->val_acc_infer;
+            r->val_acc_train = old->val_acc_train;
+        }
+    }
+    c->pending = r;
+    if (!c->idle_scheduled && c->owner) {
+        c->idle_scheduled = TRUE;
+        schedule = TRUE;
+    }
+    g_mutex_unlock(&c->lock);
+    if (old) thaw_report_unref(old);
+    if (schedule) {
+        /* Not g_main_context_invoke_full(): when the context is not running
+         * it would call deliver_idle right here, on the worker thread. */
+        GSource *src = g_idle_source_new();
+        g_source_set_priority(src, G_PRIORITY_DEFAULT_IDLE);
+        g_source_set_static_name(src, "thaw-worker report");
+        g_source_set_callback(src, deliver_idle, channel_ref(c), (GDestroyNotify)channel_unref);
+        g_source_attach(src, c->context);
+        g_source_unref(src);
+    }
+}
+
+static void add_marker(ThawWorker *w, char *label)
+{
+    ThawMarker m = {w->steps, label};
+    g_array_append_val(w->markers, m);
+}
+
+/* Worker thread: a snapshot of the current state; validation only when
+ * `with_val` (an epoch just ended). */
+static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
+{
+    ThawReport *r = g_atomic_rc_box_new0(ThawReport);
+    r->state = w->state;
+    r->step = w->steps;
+    r->loss = w->last_loss;
+    r->acc = w->last_acc;
+    r->epoch_loss = r->epoch_acc = r->images_per_s = NAN;
+    r->val_acc_infer = r->val_acc_train = NAN;
+    if (with_val && w->val_epoch > 0) {
+        r->val_epoch = w->val_epoch;
+        r->val_acc_infer = w->val_infer;
+        r->val_acc_train = w->val_train;
+    }
+    if (w->run) {
+        const thaw_model *m = thaw_run_model(w->run);
+        r->epoch = thaw_run_epoch(w->run);
+        r->step_in_epoch = thaw_run_step_in_epoch(w->run);
+        r->steps_per_epoch = thaw_run_steps_per_epoch(w->run);
+        r->lr = thaw_run_lr(w->run);
+        if (w->steps > 0)
+            thaw_run_epoch_stats(w->run, &r->epoch_loss, &r->epoch_acc, &r->images_per_s);
+        r->n_layers = m->n_layers;
+        r->trainable = g_new(guint8, m->n_layers);
+        for (int i = 0; i < m->n_layers; i++) r->trainable[i] = m->layers[i].trainable;
+    }
+    if (w->bn) r->bn = g_atomic_rc_box_acquire(w->bn);
+    r->n_markers = w->markers->len;
+    r->markers = (ThawMarker *)g_array_free(w->markers, FALSE);
+    w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
+    r->error = g_strdup(w->error);
+    return r;
+}
+
+static void drop_run(ThawWorker *w)
+{
+    g_clear_pointer(&w->run, thaw_run_free);
+    g_clear_pointer(&w->rep, thaw_step_report_free);
+    g_clear_pointer(&w->bn, bn_stats_unref);
+    g_clear_pointer(&w->error, g_free);
+    w->steps = 0;
+    w->steps_to_do = 0;
+    w->last_loss = w->last_acc = NAN;
+    w->val_epoch = 0;
+}
+
+/* Worker thread: (re)builds the run from w->setup. */
+static void load(ThawWorker *w)
+{
+    drop_run(w);
+    w->state = THAW_WORKER_LOADING;
+    post(w, snapshot(w, FALSE));
+    thaw_error err;
+    thaw_error_clear(&err);
+    ThawRun *run = NULL;
+    if (thaw_run_new(&run, w->setup, NULL, &err) != THAW_OK) {
+        w->state = THAW_WORKER_FAILED;
+        w->error = g_strdup(err.msg[0] ? err.msg : "the run could not be prepared");
+        return;
+    }
+    w->run = run;
+    thaw_model *m = thaw_run_model(run);
+    w->rep = thaw_step_report_new(m);
+    w->state = thaw_run_finished(run) ? THAW_WORKER_FINISHED : THAW_WORKER_PAUSED;
+}
+
+static gboolean can_step(ThawWorker *w)
+{
+    return w->run && w->state != THAW_WORKER_FAILED && !thaw_run_finished(w->run);
+}
+
+static void fail(ThawWorker *w, const char *msg)
+{
+    w->state = THAW_WORKER_FAILED;
+    g_free(w->error);
+    w->error = g_strdup(msg);
+}
+
+/* Worker thread: applies one command; FALSE for quit. */
+static gboolean apply(ThawWorker *w, Cmd *c)
+{
+    thaw_model *m = w->run ? thaw_run_model(w->run) : NULL;
+    switch (c->kind) {
+    case CMD_QUIT:
+        return FALSE;
+    case CMD_RUN:
+        if (can_step(w)) w->state = THAW_WORKER_RUNNING;
+        break;
+    case CMD_PAUSE:
+        w->steps_to_do = 0;
+        if (w->state == THAW_WORKER_RUNNING) w->state = THAW_WORKER_PAUSED;
+        break;
+    case CMD_STEP:
+        if (can_step(w)) {
+            w->state = THAW_WORKER_PAUSED;
+            w->steps_to_do++;
+        }
+        break;
+    case CMD_RESET:
+        if (c->setup) {
+            thaw_setup_free(w->setup);
+            w->setup = g_steal_pointer(&c->setup);
+        }
+        load(w);
+        break;
+    case CMD_SET_TRAINABLE:
+        if (!m || c->i < 0 || c->i >= m->n_layers || m->layers[c->i].trainable == !!c->b) break;
+        if (thaw_model_set_trainable(m, c->i, c->b) == THAW_OK)
+            add_marker(w,
+                       g_strdup_printf("%s %s", c->b ? "unfroze" : "froze", m->layers[c->i].name));
+        break;
+    case CMD_SET_PRESET:
+        if (m && m->preset != (thaw_preset)c->i &&
+            thaw_model_set_preset(m, (thaw_preset)c->i) == THAW_OK)
+            add_marker(w, g_strdup_printf("preset %s", thaw_preset_get(m->preset)->name));
+        break;
+    case CMD_SET_LR:
+        if (m && thaw_run_set_lr(w->run, c->f) == THAW_OK)
+            add_marker(w, g_strdup_printf("lr %g", c->f));
+        break;
+    case CMD_SET_BASE_TRAINING:
+        if (m && m->base_training != (thaw_tristate)c->i) {
+            m->base_training = (thaw_tristate)c->i;
+            add_marker(w, g_strdup_printf("base training=%s", c->i == THAW_TRUE    ? "True"
+                                                              : c->i == THAW_FALSE ? "False"
+                                                                                   : "None"));
+        }
+        break;
+    }
+    return TRUE;
+}
+
+/* Worker thread: one training step and its report. */
+static void step(ThawWorker *w)
+{
+    thaw_error err;
+    thaw_error_clear(&err);
+    unsigned ev = 0;
+    if (thaw_run_step(w->run, w->rep, &ev, &err) != THAW_OK) {
+        fail(w, err.msg[0] ? err.msg : "the training step failed");
+        post(w, snapshot(w, FALSE));
+        return;
+    }
+    if (ev & THAW_RUN_UNFROZEN) {
+        const ThawSetup *s = thaw_run_setup(w->run);
+        add_marker(w, g_strdup_printf("phase 2: unfroze %s, lr %g", s->unfreeze_layers,
+                                      thaw_setup_phase2_lr(s)));
+    }
+    w->steps++;
+    w->last_loss = w->rep->loss;
+    w->last_acc = w->rep->n ? (double)w->rep->correct / w->rep->n : NAN;
+    bn_stats_unref(w->bn);
+    w->bn = bn_stats_copy(w->rep, w->steps);
+    gboolean with_val = FALSE;
+    if (ev & THAW_RUN_EPOCH_DONE) {
+        thaw_eval_result ri, rt;
+        if (thaw_run_validate(w->run, &ri, &rt, &err) != THAW_OK) {
+            fail(w, err.msg);
+            post(w, snapshot(w, FALSE));
+            return;
+        }
+        w->val_epoch = thaw_run_epoch(w->run);
+        w->val_infer = ri.accuracy;
+        w->val_train = rt.accuracy;
+        with_val = TRUE;
+    }
+    if (w->steps_to_do > 0) w->steps_to_do--;
+    if (thaw_run_finished(w->run)) {
+        w->state = THAW_WORKER_FINISHED;
+        w->steps_to_do = 0;
+    }
+    post(w, snapshot(w, with_val));
+}
+
+static gpointer thread_main(gpointer data)
+{
+    ThawWorker *w = data;
+    load(w);
+    post(w, snapshot(w, FALSE));
+    for (;;) {
+        gboolean busy = can_step(w) && (w->state == THAW_WORKER_RUNNING || w->steps_to_do > 0);
+        Cmd *c = busy ? g_async_queue_try_pop(w->queue) : g_async_queue_pop(w->queue);
+        gboolean applied = c != NULL;
+        while (c) {
+            gboolean go_on = apply(w, c);
+            cmd_free(c);
+            if (!go_on) return NULL;
+            c = g_async_queue_try_pop(w->queue);
+        }
+        if (can_step(w) && (w->state == THAW_WORKER_RUNNING || w->steps_to_do > 0))
+            step(w);
+        else if (applied)
+            post(w, snapshot(w, FALSE)); /* acknowledges the state and carries the markers */
+    }
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+static void send(ThawWorker *w, CmdKind kind, int i, gboolean b, double f, ThawSetup *setup)
+{
+    g_return_if_fail(THAW_IS_WORKER(w));
+    if (!w->thread) {
+        if (setup) thaw_setup_free(setup);
+        return;
+    }
+    Cmd *c = g_new0(Cmd, 1);
+    *c = (Cmd){kind, i, b, f, setup};
+    g_async_queue_push(w->queue, c);
+}
+
+void thaw_worker_run(ThawWorker *w)
+{
+    send(w, CMD_RUN, 0, FALSE, 0, NULL);
+}
+void thaw_worker_pause(ThawWorker *w)
+{
+    send(w, CMD_PAUSE, 0, FALSE, 0, NULL);
+}
+void thaw_worker_step(ThawWorker *w)
+{
+    send(w, CMD_STEP, 0, FALSE, 0, NULL);
+}
+void thaw_worker_reset(ThawWorker *w, const ThawSetup *setup)
+{
+    send(w, CMD_RESET, 0, FALSE, 0, setup ? thaw_setup_copy(setup) : NULL);
+}
+void thaw_worker_set_trainable(ThawWorker *w, int layer, gboolean trainable)
+{
+    send(w, CMD_SET_TRAINABLE, layer, trainable, 0, NULL);
+}
+void thaw_worker_set_preset(ThawWorker *w, thaw_preset preset)
+{
+    g_return_if_fail((int)preset >= 0 && preset < THAW_PRESET_COUNT);
+    send(w, CMD_SET_PRESET, (int)preset, FALSE, 0, NULL);
+}
+void thaw_worker_set_lr(ThawWorker *w, double lr)
+{
+    g_return_if_fail(lr > 0 && isfinite(lr));
+    send(w, CMD_SET_LR, 0, FALSE, lr, NULL);
+}
+void thaw_worker_set_base_training(ThawWorker *w, thaw_tristate training)
+{
+    send(w, CMD_SET_BASE_TRAINING, (int)training, FALSE, 0, NULL);
+}
+
+void thaw_worker_stop(ThawWorker *w)
+{
+    g_return_if_fail(THAW_IS_WORKER(w));
+    if (!w->thread) return;
+    /* Quit goes first: the commands still queued are dropped unapplied. */
+    Cmd *quit = g_new0(Cmd, 1);
+    quit->kind = CMD_QUIT;
+    g_async_queue_push_front(w->queue, quit);
+    g_thread_join(g_steal_pointer(&w->thread));
+    /* The thread is gone: its state is ours now. */
+    drop_run(w);
+}
+
+static void thaw_worker_dispose(GObject *object)
+{
+    ThawWorker *w = THAW_WORKER(object);
+    thaw_worker_stop(w);
+    if (w->channel) {
+        g_mutex_lock(&w->channel->lock);
+        w->channel->owner = NULL;
+        g_clear_pointer(&w->channel->pending, thaw_report_unref);
+        g_mutex_unlock(&w->channel->lock);
+    }
+    G_OBJECT_CLASS(thaw_worker_parent_class)->dispose(object);
+}
+
+static void thaw_worker_finalize(GObject *object)
+{
+    ThawWorker *w = THAW_WORKER(object);
+    g_clear_pointer(&w->channel, channel_unref);
+    g_async_queue_unref(w->queue);
+    thaw_setup_free(w->setup);
+    for (guint i = 0; i < w->markers->len; i++)
+        g_free(g_array_index(w->markers, ThawMarker, i).label);
+    g_array_free(w->markers, TRUE);
+    G_OBJECT_CLASS(thaw_worker_parent_class)->finalize(object);
+}
+
+static void thaw_worker_class_init(ThawWorkerClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    oc->dispose = thaw_worker_dispose;
+    oc->finalize = thaw_worker_finalize;
+    /**
+     * ThawWorker::report:
+     * @report: (transfer none): the latest snapshot
+     */
+    signals[SIGNAL_REPORT] =
+        g_signal_new("report", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 1, THAW_TYPE_REPORT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void thaw_worker_init(ThawWorker *w)
+{
+    w->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
+    w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
+    w->last_loss = w->last_acc = NAN;
+}
+
+ThawWorker *thaw_worker_new(const ThawSetup *setup)
+{
+    g_return_val_if_fail(setup != NULL, NULL);
+    ThawWorker *w = g_object_new(THAW_TYPE_WORKER, NULL);
+    w->setup = thaw_setup_copy(setup);
+    w->channel = g_atomic_rc_box_new0(Channel);
+    g_mutex_init(&w->channel->lock);
+    w->channel->owner = w;
+    w->channel->context = g_main_context_ref_thread_default();
+    w->thread = g_thread_new("thaw-worker", thread_main, w);
+    return w;
+}

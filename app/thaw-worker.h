@@ -1,0 +1,109 @@
+/* ThawWorker: the engine worker. It owns one ThawRun on its own thread and
+ * is driven from a main loop (the window's, later; GLib only here).
+ *
+ * Commands go in through a GAsyncQueue and are applied only between two
+ * training steps; a knob changed while running takes effect at the next step
+ * and leaves a marker (step + label) in the next report.
+ *
+ * Reports come out as immutable, refcounted ThawReport snapshots, delivered
+ * by the "report" signal on the GMainContext that was thread-default when the
+ * worker was created. They are coalesced: one latest-wins slot under a mutex
+ * and at most one idle callback in flight, so a slow main loop sees fewer
+ * reports, but markers (and the last validation) are carried over into the
+ * report that replaces a dropped one, never lost.
+ *
+ * Dispose (or thaw_worker_stop) sends quit and joins the thread, mid-run or
+ * not; no "report" is emitted after it. Dispose must run on the thread of
+ * the worker's main context. */
+#ifndef THAW_APP_THAW_WORKER_H
+#define THAW_APP_THAW_WORKER_H
+
+#include <glib-object.h>
+
+#include "setup.h"
+#include "thaw.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    THAW_WORKER_LOADING,  /* thaw_run_new() under way on the worker thread */
+    THAW_WORKER_PAUSED,   /* loaded, waiting for run or step */
+    THAW_WORKER_RUNNING,  /* training continuously */
+    THAW_WORKER_FINISHED, /* all the setup's epochs are done */
+    THAW_WORKER_FAILED,   /* loading or a step failed: see error */
+} ThawWorkerState;
+
+const char *thaw_worker_state_to_string(ThawWorkerState state);
+
+/* A change that charts draw: at `step` (steps done when it took effect). */
+typedef struct {
+    guint64 step;
+    char *label; /* "unfroze conv4_block3_2_conv", "preset pytorch", "lr 0.001" */
+} ThawMarker;
+
+/* The BatchNorm statistics after one step, copied from thaw_step_report:
+ * channel data of BN layer j starts at offset[j] in the four arrays. Shared
+ * (refcounted) between the reports that carry the same step's statistics. */
+typedef struct {
+    guint64 step; /* the step they come from */
+    int n_bn;
+    int *layer;  /* (n_bn) model layer index */
+    int *offset; /* (n_bn) */
+    int channels;
+    float *batch_mean, *batch_var; /* (channels) */
+    float *moving_mean, *moving_var;
+} ThawBnStats;
+
+/* One snapshot. Read-only once delivered. */
+typedef struct {
+    ThawWorkerState state;
+    guint64 step; /* steps done since the run was (re)built */
+    int epoch;    /* 1-based current (or last) epoch; 0 before the first step */
+    int step_in_epoch, steps_per_epoch;
+    float lr;                                   /* of the next step */
+    double loss, acc;                           /* the last step (NaN if none) */
+    double epoch_loss, epoch_acc, images_per_s; /* the epoch so far (NaN if none) */
+    int val_epoch;        /* epoch the validation below belongs to, 0 = none */
+    double val_acc_infer; /* inference mode, when an epoch ended, else NaN */
+    double val_acc_train; /* training mode, likewise */
+    ThawMarker *markers;  /* since the last delivered report, oldest first */
+    guint n_markers;
+    int n_layers;      /* 0 while loading or failed to load */
+    guint8 *trainable; /* (n_layers) the model's layer.trainable flags */
+    ThawBnStats *bn;   /* the last step's BN statistics, NULL before the first */
+    char *error;       /* state FAILED: why */
+} ThawReport;
+
+#define THAW_TYPE_REPORT (thaw_report_get_type())
+GType thaw_report_get_type(void) G_GNUC_CONST;
+ThawReport *thaw_report_ref(ThawReport *r);
+void thaw_report_unref(ThawReport *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ThawReport, thaw_report_unref)
+
+#define THAW_TYPE_WORKER (thaw_worker_get_type())
+G_DECLARE_FINAL_TYPE(ThawWorker, thaw_worker, THAW, WORKER, GObject)
+
+/* Starts the thread, which loads a run from (a copy of) setup and then waits
+ * paused. Signal "report" (ThawReport *) is emitted on the caller's
+ * thread-default main context. */
+ThawWorker *thaw_worker_new(const ThawSetup *setup);
+
+void thaw_worker_run(ThawWorker *w);   /* train continuously */
+void thaw_worker_pause(ThawWorker *w); /* stop after the current step */
+void thaw_worker_step(ThawWorker *w);  /* one batch, then paused */
+/* Rebuilds the run (knob changes are dropped) from setup, or from the last
+ * setup when NULL; the worker is then paused at step 0. */
+void thaw_worker_reset(ThawWorker *w, const ThawSetup *setup);
+void thaw_worker_set_trainable(ThawWorker *w, int layer, gboolean trainable);
+void thaw_worker_set_preset(ThawWorker *w, thaw_preset preset);
+/* The learning rate from the next step on (until the two-phase recipe's
+ * switch, which keeps the override: it stays in force until reset). */
+void thaw_worker_set_lr(ThawWorker *w, double lr);
+void thaw_worker_set_base_training(ThawWorker *w, thaw_tristate training);
+
+/* Sends quit and joins the thread (idempotent); dispose calls it. */
+void thaw_worker_stop(ThawWorker *w);
+
+G_END_DECLS
+
+#endif

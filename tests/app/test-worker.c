@@ -1,0 +1,288 @@
+/* ThawWorker: a run on its own thread, driven from a GMainLoop: step, run,
+ * knobs while running (markers), pause, finish, reset, load errors and
+ * disposal mid-run. Needs Debian's Fashion-MNIST (skipped visibly without).
+ * Every wait has a deadline, so the test cannot hang. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "thaw-worker.h"
+
+#define WAIT_S 60
+
+static ThawSetup *small_setup(int epochs)
+{
+    ThawSetup *s = thaw_setup_new();
+    g_assert_true(thaw_setup_set(s, "k", "10", NULL));
+    g_assert_true(thaw_setup_set(s, "val_k", "10", NULL));
+    g_assert_true(thaw_setup_set(s, "batch", "20", NULL));
+    g_autofree char *e = g_strdup_printf("%d", epochs);
+    g_assert_true(thaw_setup_set(s, "epochs", e, NULL));
+    return s;
+}
+
+static gboolean have_data(void)
+{
+    if (access(THAW_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) == 0) return TRUE;
+    g_test_skip("Debian's dataset-fashion-mnist is not installed");
+    return FALSE;
+}
+
+/* What the reports said so far. */
+typedef struct {
+    GMainLoop *loop;
+    ThawReport *last;
+    guint n_reports;
+    guint64 max_step;
+    gboolean monotonic; /* steps never went down (outside resets) */
+    GPtrArray *markers; /* labels, in order */
+    int val_reports;    /* reports carrying validation */
+    gboolean (*until)(ThawReport *r, gpointer data);
+    gpointer until_data;
+} Ctx;
+
+static void on_report(ThawWorker *w, ThawReport *r, Ctx *c)
+{
+    (void)w;
+    if (c->last && r->step < c->last->step && r->step != 0) c->monotonic = FALSE;
+    g_clear_pointer(&c->last, thaw_report_unref);
+    c->last = thaw_report_ref(r);
+    c->n_reports++;
+    c->max_step = MAX(c->max_step, r->step);
+    for (guint i = 0; i < r->n_markers; i++) {
+        g_assert_cmpuint(r->markers[i].step, <=, r->step);
+        g_ptr_array_add(c->markers, g_strdup(r->markers[i].label));
+    }
+    if (!isnan(r->val_acc_infer)) {
+        g_assert_cmpint(r->val_epoch, >, 0);
+        g_assert_cmpfloat(r->val_acc_infer, >=, 0);
+        g_assert_cmpfloat(r->val_acc_infer, <=, 1);
+        g_assert_cmpfloat(r->val_acc_train, >=, 0);
+        g_assert_cmpfloat(r->val_acc_train, <=, 1);
+        c->val_reports++;
+    }
+    if (c->until && c->until(r, c->until_data)) g_main_loop_quit(c->loop);
+}
+
+static gboolean on_deadline(gpointer data)
+{
+    (void)data;
+    g_error("no expected report within %d s", WAIT_S);
+    return G_SOURCE_REMOVE;
+}
+
+static void wait_until(Ctx *c, gboolean (*until)(ThawReport *, gpointer), gpointer data)
+{
+    if (c->last && until(c->last, data)) return;
+    c->until = until;
+    c->until_data = data;
+    guint id = g_timeout_add_seconds(WAIT_S, on_deadline, NULL);
+    g_main_loop_run(c->loop);
+    g_source_remove(id);
+    c->until = NULL;
+}
+
+static gboolean quit_loop(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+/* Spins the loop for ms milliseconds. */
+static void spin(Ctx *c, guint ms)
+{
+    g_timeout_add(ms, quit_loop, c->loop);
+    g_main_loop_run(c->loop);
+}
+
+static gboolean at_state(ThawReport *r, gpointer data)
+{
+    return r->state == (ThawWorkerState)GPOINTER_TO_INT(data);
+}
+static gboolean at_step(ThawReport *r, gpointer data)
+{
+    return r->step >= (guint64)GPOINTER_TO_INT(data);
+}
+static gboolean paused_at_step(ThawReport *r, gpointer data)
+{
+    return r->state == THAW_WORKER_PAUSED && r->step == (guint64)GPOINTER_TO_INT(data);
+}
+static gboolean with_val(ThawReport *r, gpointer data)
+{
+    (void)data;
+    return r->val_epoch > 0;
+}
+
+typedef struct {
+    Ctx *c;
+    const char *label;
+    int layer;
+} MarkerWait;
+
+static gboolean has_marker(Ctx *c, const char *label)
+{
+    for (guint i = 0; i < c->markers->len; i++)
+        if (strcmp(c->markers->pdata[i], label) == 0) return TRUE;
+    return FALSE;
+}
+
+static gboolean marker_and_unfrozen(ThawReport *r, gpointer data)
+{
+    MarkerWait *mw = data;
+    if (!has_marker(mw->c, mw->label)) return FALSE;
+    return mw->layer < 0 || (r->n_layers > mw->layer && r->trainable[mw->layer]);
+}
+
+static void ctx_init(Ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->loop = g_main_loop_new(NULL, FALSE);
+    c->monotonic = TRUE;
+    c->markers = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void ctx_clear(Ctx *c)
+{
+    g_clear_pointer(&c->last, thaw_report_unref);
+    g_main_loop_unref(c->loop);
+    g_ptr_array_unref(c->markers);
+}
+
+static int find_layer(const ThawSetup *s, const char *name)
+{
+    ThawRun *r = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_run_new(&r, s, NULL, &err), ==, THAW_OK);
+    int i = thaw_model_find_layer(thaw_run_model(r), name);
+    g_assert_cmpint(i, >, 0);
+    g_assert_false(thaw_run_model(r)->layers[i].trainable); /* the base is frozen */
+    thaw_run_free(r);
+    return i;
+}
+
+static void test_drive(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup(25); /* 50 steps: long enough to act while running */
+    int conv = find_layer(s, "conv2_block1_1_conv");
+    Ctx c;
+    ctx_init(&c);
+    ThawWorker *w = thaw_worker_new(s);
+    g_signal_connect(w, "report", G_CALLBACK(on_report), &c);
+
+    /* step once */
+    wait_until(&c, at_state, GINT_TO_POINTER(THAW_WORKER_PAUSED));
+    g_assert_cmpuint(c.last->step, ==, 0);
+    g_assert_cmpint(c.last->steps_per_epoch, ==, 2);
+    thaw_worker_step(w);
+    wait_until(&c, at_step, GINT_TO_POINTER(1));
+    g_assert_cmpuint(c.last->step, ==, 1);
+    g_assert_true(isfinite(c.last->loss));
+    g_assert_nonnull(c.last->bn);
+    g_assert_cmpint(c.last->bn->n_bn, ==, 21);
+    g_assert_cmpint(c.last->bn->offset[20] + 1, <=, c.last->bn->channels);
+    wait_until(&c, paused_at_step, GINT_TO_POINTER(1));
+
+    /* knobs while paused: markers in the acknowledgement */
+    thaw_worker_set_preset(w, THAW_PRESET_PYTORCH);
+    thaw_worker_set_lr(w, 0.001);
+    MarkerWait lrw = {&c, "lr 0.001", -1};
+    wait_until(&c, marker_and_unfrozen, &lrw);
+    g_assert_true(has_marker(&c, "preset pytorch"));
+    g_assert_cmpfloat(c.last->lr, ==, 0.001f);
+
+    /* run, then unfreeze a base layer while running */
+    thaw_worker_run(w);
+    wait_until(&c, at_step, GINT_TO_POINTER(4));
+    g_assert_cmpint(c.last->state, ==, THAW_WORKER_RUNNING);
+    thaw_worker_set_trainable(w, conv, TRUE);
+    MarkerWait mw = {&c, "unfroze conv2_block1_1_conv", conv};
+    wait_until(&c, marker_and_unfrozen, &mw);
+    wait_until(&c, with_val, NULL);
+    g_assert_cmpint(c.val_reports, >=, 1);
+
+    /* pause: after the acknowledgement the step stays put */
+    thaw_worker_pause(w);
+    wait_until(&c, at_state, GINT_TO_POINTER(THAW_WORKER_PAUSED));
+    guint64 at = c.last->step;
+    g_assert_cmpuint(at, <, 50);
+    spin(&c, 300);
+    g_assert_cmpuint(c.max_step, ==, at);
+    g_assert_cmpint(c.last->state, ==, THAW_WORKER_PAUSED);
+
+    /* run to the end */
+    thaw_worker_run(w);
+    wait_until(&c, at_state, GINT_TO_POINTER(THAW_WORKER_FINISHED));
+    g_assert_cmpuint(c.last->step, ==, 50);
+    g_assert_cmpint(c.last->epoch, ==, 25);
+    g_assert_true(c.monotonic);
+    g_assert_cmpint(c.val_reports, >=, 1);
+    /* every marker arrived exactly once */
+    guint n = 0;
+    for (guint i = 0; i < c.markers->len; i++)
+        n += strcmp(c.markers->pdata[i], "unfroze conv2_block1_1_conv") == 0;
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpuint(c.markers->len, ==, 3);
+
+    /* reset: step 0, the knobs back to the setup's */
+    thaw_worker_reset(w, NULL);
+    wait_until(&c, paused_at_step, GINT_TO_POINTER(0));
+    g_assert_false(c.last->trainable[conv]);
+    g_assert_cmpfloat(c.last->lr, ==, (float)s->lr);
+
+    g_object_unref(w);
+    ctx_clear(&c);
+}
+
+static void test_bad_freeze(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup(2);
+    g_assert_true(thaw_setup_set(s, "freeze", "conv2_blok1_1_conv", NULL));
+    Ctx c;
+    ctx_init(&c);
+    ThawWorker *w = thaw_worker_new(s);
+    g_signal_connect(w, "report", G_CALLBACK(on_report), &c);
+    wait_until(&c, at_state, GINT_TO_POINTER(THAW_WORKER_FAILED));
+    g_assert_nonnull(c.last->error);
+    g_assert_nonnull(strstr(c.last->error, "did you mean conv2_block1_1_conv"));
+    /* commands on a failed worker are harmless */
+    thaw_worker_run(w);
+    thaw_worker_step(w);
+    spin(&c, 100);
+    g_assert_cmpint(c.last->state, ==, THAW_WORKER_FAILED);
+    g_object_unref(w);
+    ctx_clear(&c);
+}
+
+static void test_dispose_running(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup(1000);
+    Ctx c;
+    ctx_init(&c);
+    ThawWorker *w = thaw_worker_new(s);
+    g_signal_connect(w, "report", G_CALLBACK(on_report), &c);
+    thaw_worker_run(w);
+    wait_until(&c, at_step, GINT_TO_POINTER(3));
+    guint seen = c.n_reports;
+    gint64 t0 = g_get_monotonic_time();
+    g_object_unref(w);
+    gint64 dt = g_get_monotonic_time() - t0;
+    g_test_message("dispose took %.1f ms", dt / 1000.0);
+    g_assert_cmpint(dt, <, 2 * G_USEC_PER_SEC);
+    spin(&c, 100); /* an idle callback may still be in flight: it must do nothing */
+    g_assert_cmpuint(c.n_reports, ==, seen);
+    ctx_clear(&c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/worker/drive", test_drive);
+    g_test_add_func("/worker/bad-freeze", test_bad_freeze);
+    g_test_add_func("/worker/dispose-running", test_dispose_running);
+    return g_test_run();
+}
