@@ -1123,18 +1123,7 @@ gboolean thaw_setup_apply_freezing(const ThawSetup *s, thaw_model *m, GError **e
     for (int i = 0; i <= up_to; i++)
         if (m->layers[i].kind != THAW_LAYER_INPUT) m->layers[i].trainable = false;
     /* 3. unfreeze_last: base.layers[:-N] frozen, the last N trainable */
-    if (s->unfreeze_last > 0) {
-        int n_base = 0;
-        for (int i = 0; i < m->n_layers; i++) n_base += m->layers[i].in_base;
-        int seen = 0;
-        for (int i = 0; i < m->n_layers; i++) {
-            thaw_layer *l = &m->layers[i];
-            if (!l->in_base) continue;
-            gboolean last = seen >= n_base - s->unfreeze_last;
-            seen++;
-            if (l->kind != THAW_LAYER_INPUT) l->trainable = last;
-        }
-    }
+    if (s->unfreeze_last > 0) thaw_model_unfreeze_last(m, s->unfreeze_last);
     /* 4, 5. freeze, unfreeze */
     if (!apply_list("freeze", s->freeze, m, FALSE, error) ||
         !apply_list("unfreeze", s->unfreeze, m, TRUE, error)) {

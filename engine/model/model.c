@@ -534,6 +534,20 @@ thaw_status thaw_model_set_trainable(thaw_model *m, int layer, bool trainable)
     return THAW_OK;
 }
 
+void thaw_model_unfreeze_last(thaw_model *m, int n)
+{
+    int n_base = 0;
+    for (int i = 0; i < m->n_layers; i++) n_base += m->layers[i].in_base;
+    int seen = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        thaw_layer *l = &m->layers[i];
+        if (!l->in_base) continue;
+        bool last = seen >= n_base - n;
+        seen++;
+        if (l->kind != THAW_LAYER_INPUT) l->trainable = last;
+    }
+}
+
 thaw_status thaw_model_set_preset(thaw_model *m, thaw_preset preset)
 {
     if (!thaw_preset_get(preset)) return THAW_ERR_ARG;

@@ -204,6 +204,13 @@ const thaw_layer *thaw_model_output(const thaw_model *m);
  * stage: callers loop). */
 thaw_status thaw_model_set_trainable(thaw_model *m, int layer, bool trainable);
 
+/* Keras's `base.trainable = True; for l in base.layers[:-n]: l.trainable =
+ * False`: of the base model's layers (in_base, in model.layers order, every
+ * layer counted as Keras counts it: the InputLayer and the weightless pads,
+ * ReLUs, adds and pools too) the last n become trainable and all the others
+ * frozen. Head layers and the InputLayer are left as they are. */
+void thaw_model_unfreeze_last(thaw_model *m, int n);
+
 thaw_status thaw_model_set_preset(thaw_model *m, thaw_preset preset);
 
 /* The momentum BN layers use: the layer's own, else the model's override, else
