@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +47,50 @@ thaw_status thaw_scenario_load_model(thaw_model **out, const ThawSetup *s, bool 
     return thaw_checkpoint_load(out, path, err);
 }
 
+/* Progress of a load: the caller's callback, the span of the overall
+ * fraction the current phase covers and what it is doing. */
+typedef struct {
+    ThawRunProgressFn fn;
+    gpointer ctx;
+    double lo, hi;
+    char what[600];
+} Progress;
+
+/* Reports the start of a phase covering [lo, hi]; TRUE = cancelled. */
+static bool progress_phase(Progress *p, double lo, double hi, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+static bool progress_phase(Progress *p, double lo, double hi, const char *fmt, ...)
+{
+    if (!p || !p->fn) return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->what, sizeof p->what, fmt, ap);
+    va_end(ap);
+    p->lo = lo;
+    p->hi = hi;
+    return p->fn(p->ctx, lo, p->what);
+}
+
+static int folder_progress(void *ctx, int done, int total)
+{
+    Progress *p = ctx;
+    double f = total > 0 ? (double)done / total : 0.0;
+    return p->fn(p->ctx, p->lo + (p->hi - p->lo) * f, p->what) ? 1 : 0;
+}
+
+static thaw_status cancelled(thaw_error *err)
+{
+    return thaw_error_set(err, THAW_ERR_CANCELLED, "loading cancelled");
+}
+
 /* The training and validation data the setup names, shaped for the model
  * `base` (h, w, c): the Fashion-MNIST scenario (target classes 5-9, K per
  * class, all 5,000 test images of those classes to validate) or an image
  * folder (every class, K per class; validation on val_dataset, or on the
  * whole folder when none is given). */
 static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_dataset *train,
-                             thaw_dataset *val, char *desc, size_t desc_size, thaw_error *err)
+                             thaw_dataset *val, char *desc, size_t desc_size, Progress *prog,
+                             thaw_error *err)
 {
     g_autoptr(GError) gerr = NULL;
     ThawSetupDataKind kind;
@@ -64,6 +102,8 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
             return thaw_error_set(err, THAW_ERR_SHAPE,
                                   "the model takes %dx%dx%d input, Fashion-MNIST is 28x28x1",
                                   base->cfg.in_h, base->cfg.in_w, base->cfg.in_c);
+        if (progress_phase(prog, 0.3, 0.9, "reading Fashion-MNIST from '%s'", dir))
+            return cancelled(err);
         st = thaw_scenario_load_split(train, dir, "train", thaw_scenario_target_classes, s->k,
                                       s->data_seed, &s->shift, err);
         if (st == THAW_OK) {
@@ -75,7 +115,12 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
         return st;
     }
     thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
+    if (prog && prog->fn) {
+        fo.progress = folder_progress;
+        fo.progress_ctx = prog;
+    }
     thaw_folder folder;
+    if (progress_phase(prog, 0.2, 0.6, "reading the images in '%s'", dir)) return cancelled(err);
     st = thaw_folder_load(&folder, dir, &fo, err);
     if (st != THAW_OK) return st;
     int n_classes = folder.data.classes;
@@ -89,6 +134,9 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
         vdir = thaw_setup_resolve_dataset(s, TRUE, &kind, &gerr);
         if (!vdir) st = thaw_error_set(err, THAW_ERR_IO, "%s", gerr->message);
     }
+    if (st == THAW_OK &&
+        progress_phase(prog, 0.6, 0.95, "reading the validation images in '%s'", vdir ? vdir : dir))
+        st = cancelled(err);
     if (st == THAW_OK) st = thaw_folder_load(&folder, vdir ? vdir : dir, &fo, err);
     if (st == THAW_OK) {
         if (folder.data.classes != n_classes)
@@ -144,13 +192,25 @@ static double now_s(void)
 
 thaw_status thaw_run_new(ThawRun **out, const ThawSetup *s, bool *usage_error, thaw_error *err)
 {
+    return thaw_run_new_full(out, s, NULL, NULL, usage_error, err);
+}
+
+thaw_status thaw_run_new_full(ThawRun **out, const ThawSetup *s, ThawRunProgressFn progress,
+                              gpointer progress_ctx, bool *usage_error, thaw_error *err)
+{
     *out = NULL;
     if (usage_error) *usage_error = false;
+    Progress prog = {.fn = progress, .ctx = progress_ctx};
     ThawRun *r = g_new0(ThawRun, 1);
     r->setup = thaw_setup_copy(s);
-    thaw_status st = thaw_scenario_load_model(&r->base, s, false, &r->base_path, err);
+    thaw_status st = THAW_OK;
+    if (progress_phase(&prog, 0.0, 0.2, "reading the model '%s'", s->model)) st = cancelled(err);
+    if (st == THAW_OK) st = thaw_scenario_load_model(&r->base, s, false, &r->base_path, err);
     if (st == THAW_OK)
-        st = load_data(s, r->base, &r->train, &r->val, r->data_desc, sizeof r->data_desc, err);
+        st = load_data(s, r->base, &r->train, &r->val, r->data_desc, sizeof r->data_desc, &prog,
+                       err);
+    if (st == THAW_OK && progress_phase(&prog, 0.95, 1.0, "building the model"))
+        st = cancelled(err);
     if (st == THAW_OK && s->batch > r->train.n)
         st = thaw_error_set(err, THAW_ERR_ARG, "--batch %d is larger than the %d training images",
                             s->batch, r->train.n);

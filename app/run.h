@@ -54,6 +54,17 @@ enum {
  * (may be NULL) tells whether the setup itself is at fault (a freeze pattern
  * matching no layer) rather than a file or the data. */
 thaw_status thaw_run_new(ThawRun **out, const ThawSetup *s, bool *usage_error, thaw_error *err);
+
+/* Progress of thaw_run_new_full(), called on the loading thread: fraction in
+ * [0, 1] and what is being done ("reading images in 'dir'"). Returning TRUE
+ * cancels the load: thaw_run_new_full() then fails with THAW_ERR_CANCELLED.
+ * Image folders report per image; the model file and Fashion-MNIST (each
+ * well under a second) between phases. */
+typedef gboolean (*ThawRunProgressFn)(gpointer ctx, double fraction, const char *what);
+
+/* As thaw_run_new, with progress reports and cancellation (progress may be NULL). */
+thaw_status thaw_run_new_full(ThawRun **out, const ThawSetup *s, ThawRunProgressFn progress,
+                              gpointer progress_ctx, bool *usage_error, thaw_error *err);
 void thaw_run_free(ThawRun *r);
 
 thaw_model *thaw_run_model(const ThawRun *r);

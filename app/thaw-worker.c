@@ -54,9 +54,13 @@ static void report_clear(ThawReport *r)
 {
     for (guint i = 0; i < r->n_markers; i++) g_free(r->markers[i].label);
     g_free(r->markers);
+    g_free(r->points);
     g_free(r->trainable);
     bn_stats_unref(r->bn);
     g_free(r->error);
+    g_free(r->load_what);
+    g_free(r->model_path);
+    g_free(r->data_description);
 }
 
 ThawReport *thaw_report_ref(ThawReport *r)
@@ -123,6 +127,7 @@ typedef enum {
     CMD_STEP,
     CMD_RESET,
     CMD_SET_TRAINABLE,
+    CMD_SET_TRAINABLE_ALL,
     CMD_SET_PRESET,
     CMD_SET_LR,
     CMD_SET_BASE_TRAINING,
@@ -135,11 +140,15 @@ typedef struct {
     gboolean b;
     double f;
     ThawSetup *setup; /* CMD_RESET, may be NULL */
+    guint8 *flags;    /* CMD_SET_TRAINABLE_ALL: i of them */
+    char *label;      /* CMD_SET_TRAINABLE_ALL, may be NULL */
 } Cmd;
 
 static void cmd_free(Cmd *c)
 {
     if (c->setup) thaw_setup_free(c->setup);
+    g_free(c->flags);
+    g_free(c->label);
     g_free(c);
 }
 
@@ -149,6 +158,7 @@ struct _ThawWorker {
     GAsyncQueue *queue; /* of Cmd */
     GThread *thread;
     Channel *channel;
+    gint cancel_load; /* atomic: set from any thread, read by the load's progress */
 
     /* worker thread only, from here on */
     ThawSetup *setup;
@@ -159,7 +169,14 @@ struct _ThawWorker {
     guint64 steps;
     int steps_to_do; /* pending `step` commands */
     GArray *markers; /* of ThawMarker, not yet put in a report */
-    ThawBnStats *bn; /* the last step's */
+    GArray *points;  /* of ThawStepPoint, likewise */
+    guint generation;
+    double elapsed;     /* seconds of training since the load */
+    gboolean cancelled; /* the last load was cancelled */
+    double load_fraction;
+    char *load_what;
+    gint64 last_progress_us; /* when the last loading report went out */
+    ThawBnStats *bn;         /* the last step's */
     double last_loss, last_acc;
     double val_infer, val_train;
     int val_epoch;
@@ -203,6 +220,14 @@ static void post(ThawWorker *w, ThawReport *r)
             r->markers = m;
             r->n_markers += old->n_markers;
         }
+        if (old->n_points) {
+            ThawStepPoint *p = g_new(ThawStepPoint, old->n_points + r->n_points);
+            memcpy(p, old->points, old->n_points * sizeof *p);
+            if (r->n_points) memcpy(p + old->n_points, r->points, r->n_points * sizeof *p);
+            g_free(r->points);
+            r->points = p;
+            r->n_points += old->n_points;
+        }
         if (r->val_epoch == 0 && old->val_epoch > 0) {
             r->val_epoch = old->val_epoch;
             r->val_acc_infer = old->val_acc_infer;
@@ -240,7 +265,12 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
 {
     ThawReport *r = g_atomic_rc_box_new0(ThawReport);
     r->state = w->state;
+    r->generation = w->generation;
     r->step = w->steps;
+    r->elapsed = w->elapsed;
+    r->cancelled = w->cancelled;
+    r->load_fraction = w->load_fraction;
+    r->load_what = g_strdup(w->load_what);
     r->loss = w->last_loss;
     r->acc = w->last_acc;
     r->epoch_loss = r->epoch_acc = r->images_per_s = NAN;
@@ -259,13 +289,24 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
         if (w->steps > 0)
             thaw_run_epoch_stats(w->run, &r->epoch_loss, &r->epoch_acc, &r->images_per_s);
         r->n_layers = m->n_layers;
+        r->config = m->cfg;
         r->trainable = g_new(guint8, m->n_layers);
         for (int i = 0; i < m->n_layers; i++) r->trainable[i] = m->layers[i].trainable;
+        r->preset = m->preset;
+        r->base_training = m->base_training;
+        r->bn_momentum = m->bn_momentum;
+        r->model_path = g_strdup(thaw_run_base_path(w->run));
+        r->data_description = g_strdup(thaw_run_data_description(w->run));
+        r->n_train = thaw_run_train_data(w->run)->n;
+        r->n_val = thaw_run_val_data(w->run)->n;
     }
     if (w->bn) r->bn = g_atomic_rc_box_acquire(w->bn);
     r->n_markers = w->markers->len;
     r->markers = (ThawMarker *)g_array_free(w->markers, FALSE);
     w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
+    r->n_points = w->points->len;
+    r->points = (ThawStepPoint *)g_array_free(w->points, FALSE);
+    w->points = g_array_new(FALSE, FALSE, sizeof(ThawStepPoint));
     r->error = g_strdup(w->error);
     return r;
 }
@@ -280,19 +321,50 @@ static void drop_run(ThawWorker *w)
     w->steps_to_do = 0;
     w->last_loss = w->last_acc = NAN;
     w->val_epoch = 0;
+    w->elapsed = 0;
+    w->cancelled = FALSE;
+    w->load_fraction = 0;
+    g_clear_pointer(&w->load_what, g_free);
+    g_array_set_size(w->points, 0);
+}
+
+/* Worker thread, during thaw_run_new_full(): a loading report at most every
+ * 50 ms; TRUE (cancel) once thaw_worker_cancel_load() was called. */
+static gboolean load_progress(gpointer ctx, double fraction, const char *what)
+{
+    ThawWorker *w = ctx;
+    if (g_atomic_int_get(&w->cancel_load)) return TRUE;
+    gint64 now = g_get_monotonic_time();
+    w->load_fraction = fraction;
+    if (!w->load_what || strcmp(w->load_what, what) != 0) {
+        g_free(w->load_what);
+        w->load_what = g_strdup(what);
+    } else if (now - w->last_progress_us < 50000) {
+        return FALSE;
+    }
+    w->last_progress_us = now;
+    post(w, snapshot(w, FALSE));
+    return FALSE;
 }
 
 /* Worker thread: (re)builds the run from w->setup. */
 static void load(ThawWorker *w)
 {
     drop_run(w);
+    w->generation++;
     w->state = THAW_WORKER_LOADING;
+    w->last_progress_us = g_get_monotonic_time();
     post(w, snapshot(w, FALSE));
     thaw_error err;
     thaw_error_clear(&err);
     ThawRun *run = NULL;
-    if (thaw_run_new(&run, w->setup, NULL, &err) != THAW_OK) {
+    thaw_status st = thaw_run_new_full(&run, w->setup, load_progress, w, NULL, &err);
+    /* A cancel that came after the load finished is dropped with it. */
+    g_atomic_int_set(&w->cancel_load, 0);
+    w->load_fraction = 1;
+    if (st != THAW_OK) {
         w->state = THAW_WORKER_FAILED;
+        w->cancelled = st == THAW_ERR_CANCELLED;
         w->error = g_strdup(err.msg[0] ? err.msg : "the run could not be prepared");
         return;
     }
@@ -347,6 +419,29 @@ static gboolean apply(ThawWorker *w, Cmd *c)
             add_marker(w,
                        g_strdup_printf("%s %s", c->b ? "unfroze" : "froze", m->layers[c->i].name));
         break;
+    case CMD_SET_TRAINABLE_ALL: {
+        if (!m || c->i != m->n_layers) break;
+        int froze = 0, unfroze = 0, last = -1;
+        for (int i = 0; i < m->n_layers; i++) {
+            gboolean t = c->flags[i] != 0;
+            if (m->layers[i].trainable == t) continue;
+            thaw_model_set_trainable(m, i, t);
+            *(t ? &unfroze : &froze) += 1;
+            last = i;
+        }
+        if (froze + unfroze == 0) break;
+        if (c->label)
+            add_marker(w, g_strdup(c->label));
+        else if (froze + unfroze == 1)
+            add_marker(
+                w, g_strdup_printf("%s %s", unfroze ? "unfroze" : "froze", m->layers[last].name));
+        else if (froze && unfroze)
+            add_marker(w, g_strdup_printf("froze %d layers, unfroze %d", froze, unfroze));
+        else
+            add_marker(w, g_strdup_printf("%s %d layers", froze ? "froze" : "unfroze",
+                                          froze ? froze : unfroze));
+        break;
+    }
     case CMD_SET_PRESET:
         if (m && m->preset != (thaw_preset)c->i &&
             thaw_model_set_preset(m, (thaw_preset)c->i) == THAW_OK)
@@ -374,6 +469,7 @@ static void step(ThawWorker *w)
     thaw_error err;
     thaw_error_clear(&err);
     unsigned ev = 0;
+    gint64 t0 = g_get_monotonic_time();
     if (thaw_run_step(w->run, w->rep, &ev, &err) != THAW_OK) {
         fail(w, err.msg[0] ? err.msg : "the training step failed");
         post(w, snapshot(w, FALSE));
@@ -387,6 +483,8 @@ static void step(ThawWorker *w)
     w->steps++;
     w->last_loss = w->rep->loss;
     w->last_acc = w->rep->n ? (double)w->rep->correct / w->rep->n : NAN;
+    ThawStepPoint pt = {w->steps, w->last_loss, w->last_acc};
+    g_array_append_val(w->points, pt);
     bn_stats_unref(w->bn);
     w->bn = bn_stats_copy(w->rep, w->steps);
     gboolean with_val = FALSE;
@@ -402,6 +500,7 @@ static void step(ThawWorker *w)
         w->val_train = rt.accuracy;
         with_val = TRUE;
     }
+    w->elapsed += (double)(g_get_monotonic_time() - t0) * 1e-6;
     if (w->steps_to_do > 0) w->steps_to_do--;
     if (thaw_run_finished(w->run)) {
         w->state = THAW_WORKER_FINISHED;
@@ -442,7 +541,7 @@ static void send(ThawWorker *w, CmdKind kind, int i, gboolean b, double f, ThawS
         return;
     }
     Cmd *c = g_new0(Cmd, 1);
-    *c = (Cmd){kind, i, b, f, setup};
+    *c = (Cmd){.kind = kind, .i = i, .b = b, .f = f, .setup = setup};
     g_async_queue_push(w->queue, c);
 }
 
@@ -460,12 +559,32 @@ void thaw_worker_step(ThawWorker *w)
 }
 void thaw_worker_reset(ThawWorker *w, const ThawSetup *setup)
 {
+    /* A cancel meant for the load under way must not stop the new one. */
+    g_atomic_int_set(&w->cancel_load, 0);
     send(w, CMD_RESET, 0, FALSE, 0, setup ? thaw_setup_copy(setup) : NULL);
 }
 void thaw_worker_set_trainable(ThawWorker *w, int layer, gboolean trainable)
 {
     send(w, CMD_SET_TRAINABLE, layer, trainable, 0, NULL);
 }
+void thaw_worker_set_trainable_all(ThawWorker *w, const guint8 *flags, int n, const char *label)
+{
+    g_return_if_fail(THAW_IS_WORKER(w) && flags && n > 0);
+    if (!w->thread) return;
+    Cmd *c = g_new0(Cmd, 1);
+    c->kind = CMD_SET_TRAINABLE_ALL;
+    c->i = n;
+    c->flags = g_memdup2(flags, (gsize)n);
+    c->label = g_strdup(label);
+    g_async_queue_push(w->queue, c);
+}
+
+void thaw_worker_cancel_load(ThawWorker *w)
+{
+    g_return_if_fail(THAW_IS_WORKER(w));
+    g_atomic_int_set(&w->cancel_load, 1);
+}
+
 void thaw_worker_set_preset(ThawWorker *w, thaw_preset preset)
 {
     g_return_if_fail((int)preset >= 0 && preset < THAW_PRESET_COUNT);
@@ -489,6 +608,7 @@ void thaw_worker_stop(ThawWorker *w)
     Cmd *quit = g_new0(Cmd, 1);
     quit->kind = CMD_QUIT;
     g_async_queue_push_front(w->queue, quit);
+    g_atomic_int_set(&w->cancel_load, 1);
     g_thread_join(g_steal_pointer(&w->thread));
     /* The thread is gone: its state is ours now. */
     drop_run(w);
@@ -516,6 +636,8 @@ static void thaw_worker_finalize(GObject *object)
     for (guint i = 0; i < w->markers->len; i++)
         g_free(g_array_index(w->markers, ThawMarker, i).label);
     g_array_free(w->markers, TRUE);
+    g_array_free(w->points, TRUE);
+    g_free(w->load_what);
     G_OBJECT_CLASS(thaw_worker_parent_class)->finalize(object);
 }
 
@@ -537,6 +659,7 @@ static void thaw_worker_init(ThawWorker *w)
 {
     w->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
     w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
+    w->points = g_array_new(FALSE, FALSE, sizeof(ThawStepPoint));
     w->last_loss = w->last_acc = NAN;
 }
 

@@ -54,11 +54,19 @@ typedef struct {
     float *moving_mean, *moving_var;
 } ThawBnStats;
 
+/* One training step's numbers (reports carry every step since the last
+ * delivered report, so charts miss none when reports coalesce). */
+typedef struct {
+    guint64 step;     /* 1-based: the step's number */
+    double loss, acc; /* the batch's loss and accuracy (training mode) */
+} ThawStepPoint;
+
 /* One snapshot. Read-only once delivered. */
 typedef struct {
     ThawWorkerState state;
-    guint64 step; /* steps done since the run was (re)built */
-    int epoch;    /* 1-based current (or last) epoch; 0 before the first step */
+    guint generation; /* counts the run's (re)loads: a new value means a new model */
+    guint64 step;     /* steps done since the run was (re)built */
+    int epoch;        /* 1-based current (or last) epoch; 0 before the first step */
     int step_in_epoch, steps_per_epoch;
     float lr;                                   /* of the next step */
     double loss, acc;                           /* the last step (NaN if none) */
@@ -68,10 +76,26 @@ typedef struct {
     double val_acc_train; /* training mode, likewise */
     ThawMarker *markers;  /* since the last delivered report, oldest first */
     guint n_markers;
-    int n_layers;      /* 0 while loading or failed to load */
+    ThawStepPoint *points; /* every step since the last delivered report, oldest first */
+    guint n_points;
+    double elapsed; /* seconds spent training (steps and validation) since the load */
+    /* Loading: how far (0..1) and what it is doing. */
+    double load_fraction;
+    char *load_what;
+    gboolean cancelled; /* state FAILED because thaw_worker_cancel_load() stopped it */
+    /* The model, once loaded: its architecture (a structure-only copy can be
+     * built from it with thaw_model_new_uninitialized) and its knobs. */
+    int n_layers; /* 0 while loading or failed to load */
+    thaw_model_config config;
     guint8 *trainable; /* (n_layers) the model's layer.trainable flags */
-    ThawBnStats *bn;   /* the last step's BN statistics, NULL before the first */
-    char *error;       /* state FAILED: why */
+    thaw_preset preset;
+    thaw_tristate base_training;
+    float bn_momentum; /* the model's override, < 0: the preset's default */
+    char *model_path;  /* the base model's file */
+    char *data_description;
+    int n_train, n_val; /* images */
+    ThawBnStats *bn;    /* the last step's BN statistics, NULL before the first */
+    char *error;        /* state FAILED: why */
 } ThawReport;
 
 #define THAW_TYPE_REPORT (thaw_report_get_type())
@@ -95,13 +119,24 @@ void thaw_worker_step(ThawWorker *w);  /* one batch, then paused */
  * setup when NULL; the worker is then paused at step 0. */
 void thaw_worker_reset(ThawWorker *w, const ThawSetup *setup);
 void thaw_worker_set_trainable(ThawWorker *w, int layer, gboolean trainable);
+/* Sets every layer's trainable flag at once (flags: n_layers values, copied)
+ * with one marker labelled `label` ("froze all"; NULL: "froze conv1_conv" for
+ * one change, "froze 3 layers, unfroze 2" otherwise). Ignored when n does not
+ * match the model. */
+void thaw_worker_set_trainable_all(ThawWorker *w, const guint8 *flags, int n, const char *label);
 void thaw_worker_set_preset(ThawWorker *w, thaw_preset preset);
 /* The learning rate from the next step on (until the two-phase recipe's
  * switch, which keeps the override: it stays in force until reset). */
 void thaw_worker_set_lr(ThawWorker *w, double lr);
 void thaw_worker_set_base_training(ThawWorker *w, thaw_tristate training);
 
-/* Sends quit and joins the thread (idempotent); dispose calls it. */
+/* Stops a load under way (an image folder stops within an image); the
+ * worker then reports FAILED with `cancelled` set. No effect otherwise.
+ * Safe from any thread. */
+void thaw_worker_cancel_load(ThawWorker *w);
+
+/* Sends quit and joins the thread (idempotent); dispose calls it. A load
+ * under way is cancelled first. */
 void thaw_worker_stop(ThawWorker *w);
 
 G_END_DECLS

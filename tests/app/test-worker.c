@@ -39,6 +39,9 @@ typedef struct {
     gboolean monotonic; /* steps never went down (outside resets) */
     GPtrArray *markers; /* labels, in order */
     int val_reports;    /* reports carrying validation */
+    guint n_points;     /* step points received in the current generation */
+    guint generation;
+    guint64 last_point; /* the step of the last point */
     gboolean (*until)(ThawReport *r, gpointer data);
     gpointer until_data;
 } Ctx;
@@ -51,6 +54,25 @@ static void on_report(ThawWorker *w, ThawReport *r, Ctx *c)
     c->last = thaw_report_ref(r);
     c->n_reports++;
     c->max_step = MAX(c->max_step, r->step);
+    if (r->generation != c->generation) {
+        c->generation = r->generation;
+        c->n_points = 0;
+        c->last_point = 0;
+    }
+    /* every step arrives once, in order, however the reports coalesced */
+    for (guint i = 0; i < r->n_points; i++) {
+        g_assert_cmpuint(r->points[i].step, ==, c->last_point + 1);
+        g_assert_true(isfinite(r->points[i].loss));
+        c->last_point = r->points[i].step;
+        c->n_points++;
+    }
+    g_assert_cmpuint(c->last_point, ==, r->step);
+    if (r->n_layers > 0) {
+        g_assert_cmpint(r->config.classes, ==, 5);
+        g_assert_cmpstr(r->config.arch, ==, "resnet20");
+        g_assert_nonnull(r->model_path);
+        g_assert_cmpint(r->n_train, ==, 50);
+    }
     for (guint i = 0; i < r->n_markers; i++) {
         g_assert_cmpuint(r->markers[i].step, <=, r->step);
         g_ptr_array_add(c->markers, g_strdup(r->markers[i].label));
@@ -225,11 +247,26 @@ static void test_drive(void)
         n += strcmp(c.markers->pdata[i], "unfroze conv2_block1_1_conv") == 0;
     g_assert_cmpuint(n, ==, 1);
     g_assert_cmpuint(c.markers->len, ==, 3);
+    g_assert_cmpuint(c.n_points, ==, 50);
+    g_assert_cmpfloat(c.last->elapsed, >, 0);
+
+    /* every flag at once: one marker with the caller's label */
+    guint8 *all = g_malloc(c.last->n_layers);
+    memset(all, 1, c.last->n_layers);
+    thaw_worker_set_trainable_all(w, all, c.last->n_layers, "unfroze all");
+    MarkerWait aw = {&c, "unfroze all", conv};
+    wait_until(&c, marker_and_unfrozen, &aw);
+    g_assert_cmpuint(c.markers->len, ==, 4);
+    thaw_worker_set_trainable_all(w, all, c.last->n_layers, "unfroze all again"); /* no change */
+    g_free(all);
 
     /* reset: step 0, the knobs back to the setup's */
     thaw_worker_reset(w, NULL);
     wait_until(&c, paused_at_step, GINT_TO_POINTER(0));
     g_assert_false(c.last->trainable[conv]);
+    g_assert_false(has_marker(&c, "unfroze all again"));
+    g_assert_cmpuint(c.last->generation, ==, 2);
+    g_assert_cmpuint(c.n_points, ==, 0);
     g_assert_cmpfloat(c.last->lr, ==, (float)s->lr);
 
     g_object_unref(w);
@@ -253,6 +290,35 @@ static void test_bad_freeze(void)
     thaw_worker_step(w);
     spin(&c, 100);
     g_assert_cmpint(c.last->state, ==, THAW_WORKER_FAILED);
+    g_object_unref(w);
+    ctx_clear(&c);
+}
+
+static gboolean cancelled(ThawReport *r, gpointer data)
+{
+    (void)data;
+    return r->state == THAW_WORKER_FAILED && r->cancelled;
+}
+
+/* A load can be cancelled (between its phases here: reading the model,
+ * reading Fashion-MNIST -- several hundred ms -- building the run); the
+ * worker then loads again on reset. */
+static void test_cancel_load(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup(2);
+    Ctx c;
+    ctx_init(&c);
+    ThawWorker *w = thaw_worker_new(s);
+    g_signal_connect(w, "report", G_CALLBACK(on_report), &c);
+    thaw_worker_cancel_load(w);
+    wait_until(&c, cancelled, NULL);
+    g_assert_cmpstr(c.last->error, ==, "loading cancelled");
+    g_assert_cmpint(c.last->n_layers, ==, 0);
+    thaw_worker_reset(w, NULL);
+    wait_until(&c, paused_at_step, GINT_TO_POINTER(0));
+    g_assert_false(c.last->cancelled);
+    g_assert_cmpint(c.last->n_layers, >, 0);
     g_object_unref(w);
     ctx_clear(&c);
 }
@@ -283,6 +349,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/worker/drive", test_drive);
     g_test_add_func("/worker/bad-freeze", test_bad_freeze);
+    g_test_add_func("/worker/cancel-load", test_cancel_load);
     g_test_add_func("/worker/dispose-running", test_dispose_running);
     return g_test_run();
 }
