@@ -59,6 +59,7 @@ static void report_clear(ThawReport *r)
     bn_stats_unref(r->bn);
     g_free(r->error);
     g_free(r->load_what);
+    g_free(r->message);
     g_free(r->model_path);
     g_free(r->data_description);
 }
@@ -126,11 +127,13 @@ typedef enum {
     CMD_PAUSE,
     CMD_STEP,
     CMD_RESET,
+    /* the knob commands, contiguous: knob_serial counts them */
     CMD_SET_TRAINABLE,
     CMD_SET_TRAINABLE_ALL,
     CMD_SET_PRESET,
     CMD_SET_LR,
     CMD_SET_BASE_TRAINING,
+    CMD_SAVE,
     CMD_QUIT,
 } CmdKind;
 
@@ -141,7 +144,7 @@ typedef struct {
     double f;
     ThawSetup *setup; /* CMD_RESET, may be NULL */
     guint8 *flags;    /* CMD_SET_TRAINABLE_ALL: i of them */
-    char *label;      /* CMD_SET_TRAINABLE_ALL, may be NULL */
+    char *label;      /* CMD_SET_TRAINABLE_ALL (may be NULL), CMD_SAVE: the path */
 } Cmd;
 
 static void cmd_free(Cmd *c)
@@ -178,8 +181,11 @@ struct _ThawWorker {
     gint64 last_progress_us; /* when the last loading report went out */
     ThawBnStats *bn;         /* the last step's */
     double last_loss, last_acc;
-    double val_infer, val_train;
+    double val_infer, val_train, val_loss, val_acc;
     int val_epoch;
+    guint64 knob_serial;
+    char *message;
+    gboolean message_is_error;
 };
 
 G_DEFINE_FINAL_TYPE(ThawWorker, thaw_worker, G_TYPE_OBJECT)
@@ -200,6 +206,20 @@ static gboolean deliver_idle(gpointer data)
     if (r) thaw_report_unref(r);
     if (w) g_object_unref(w);
     return G_SOURCE_REMOVE;
+}
+
+/* Appends msg (taken) to *text, "; "-separated; an error makes *is_error. */
+static void add_message(char **text, gboolean *is_error, char *msg, gboolean error)
+{
+    if (*text) {
+        char *both = g_strconcat(*text, "; ", msg, NULL);
+        g_free(*text);
+        g_free(msg);
+        *text = both;
+    } else {
+        *text = msg;
+    }
+    *is_error = *is_error || error;
 }
 
 /* Worker thread: publishes r (takes it), merging a report the main loop has
@@ -232,6 +252,14 @@ static void post(ThawWorker *w, ThawReport *r)
             r->val_epoch = old->val_epoch;
             r->val_acc_infer = old->val_acc_infer;
             r->val_acc_train = old->val_acc_train;
+            r->val_epoch_loss = old->val_epoch_loss;
+            r->val_epoch_acc = old->val_epoch_acc;
+        }
+        if (old->message) {
+            char *mine = g_steal_pointer(&r->message);
+            r->message = g_steal_pointer(&old->message);
+            if (mine) add_message(&r->message, &r->message_is_error, mine, r->message_is_error);
+            r->message_is_error |= old->message_is_error;
         }
     }
     c->pending = r;
@@ -274,12 +302,17 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
     r->loss = w->last_loss;
     r->acc = w->last_acc;
     r->epoch_loss = r->epoch_acc = r->images_per_s = NAN;
-    r->val_acc_infer = r->val_acc_train = NAN;
+    r->val_acc_infer = r->val_acc_train = r->val_epoch_loss = r->val_epoch_acc = NAN;
     if (with_val && w->val_epoch > 0) {
         r->val_epoch = w->val_epoch;
         r->val_acc_infer = w->val_infer;
         r->val_acc_train = w->val_train;
+        r->val_epoch_loss = w->val_loss;
+        r->val_epoch_acc = w->val_acc;
     }
+    r->knob_serial = w->knob_serial;
+    r->message = g_steal_pointer(&w->message);
+    r->message_is_error = w->message_is_error;
     if (w->run) {
         const thaw_model *m = thaw_run_model(w->run);
         r->epoch = thaw_run_epoch(w->run);
@@ -390,6 +423,7 @@ static void fail(ThawWorker *w, const char *msg)
 static gboolean apply(ThawWorker *w, Cmd *c)
 {
     thaw_model *m = w->run ? thaw_run_model(w->run) : NULL;
+    if (c->kind >= CMD_SET_TRAINABLE && c->kind <= CMD_SET_BASE_TRAINING) w->knob_serial++;
     switch (c->kind) {
     case CMD_QUIT:
         return FALSE;
@@ -451,6 +485,22 @@ static gboolean apply(ThawWorker *w, Cmd *c)
         if (m && thaw_run_set_lr(w->run, c->f) == THAW_OK)
             add_marker(w, g_strdup_printf("lr %g", c->f));
         break;
+    case CMD_SAVE: {
+        thaw_error err;
+        thaw_error_clear(&err);
+        char *msg;
+        gboolean bad = TRUE;
+        if (!m)
+            msg = g_strdup_printf("cannot save '%s': no model is loaded", c->label);
+        else if (thaw_checkpoint_save(m, c->label, true, &err) != THAW_OK)
+            msg = g_strdup(err.msg[0] ? err.msg : "the checkpoint could not be written");
+        else {
+            msg = g_strdup_printf("saved '%s'", c->label);
+            bad = FALSE;
+        }
+        add_message(&w->message, &w->message_is_error, msg, bad);
+        break;
+    }
     case CMD_SET_BASE_TRAINING:
         if (m && m->base_training != (thaw_tristate)c->i) {
             m->base_training = (thaw_tristate)c->i;
@@ -496,6 +546,8 @@ static void step(ThawWorker *w)
             return;
         }
         w->val_epoch = thaw_run_epoch(w->run);
+        double ips;
+        thaw_run_epoch_stats(w->run, &w->val_loss, &w->val_acc, &ips);
         w->val_infer = ri.accuracy;
         w->val_train = rt.accuracy;
         with_val = TRUE;
@@ -579,6 +631,16 @@ void thaw_worker_set_trainable_all(ThawWorker *w, const guint8 *flags, int n, co
     g_async_queue_push(w->queue, c);
 }
 
+void thaw_worker_save(ThawWorker *w, const char *path)
+{
+    g_return_if_fail(THAW_IS_WORKER(w) && path);
+    if (!w->thread) return;
+    Cmd *c = g_new0(Cmd, 1);
+    c->kind = CMD_SAVE;
+    c->label = g_strdup(path);
+    g_async_queue_push(w->queue, c);
+}
+
 void thaw_worker_cancel_load(ThawWorker *w)
 {
     g_return_if_fail(THAW_IS_WORKER(w));
@@ -638,6 +700,7 @@ static void thaw_worker_finalize(GObject *object)
     g_array_free(w->markers, TRUE);
     g_array_free(w->points, TRUE);
     g_free(w->load_what);
+    g_free(w->message);
     G_OBJECT_CLASS(thaw_worker_parent_class)->finalize(object);
 }
 

@@ -74,7 +74,10 @@ typedef struct {
     int val_epoch;        /* epoch the validation below belongs to, 0 = none */
     double val_acc_infer; /* inference mode, when an epoch ended, else NaN */
     double val_acc_train; /* training mode, likewise */
-    ThawMarker *markers;  /* since the last delivered report, oldest first */
+    /* The finished epoch's mean training loss and (training-mode) accuracy,
+     * as fit() reports them, alongside the validation of val_epoch. */
+    double val_epoch_loss, val_epoch_acc;
+    ThawMarker *markers; /* since the last delivered report, oldest first */
     guint n_markers;
     ThawStepPoint *points; /* every step since the last delivered report, oldest first */
     guint n_points;
@@ -96,6 +99,16 @@ typedef struct {
     int n_train, n_val; /* images */
     ThawBnStats *bn;    /* the last step's BN statistics, NULL before the first */
     char *error;        /* state FAILED: why */
+    /* Knob commands (set_trainable*, set_preset, set_lr, set_base_training)
+     * applied so far, counted from the worker's creation: a front end that
+     * counts what it sent knows when the knobs in a report include all its
+     * changes. */
+    guint64 knob_serial;
+    /* The outcome of one-shot jobs (saves) since the last delivered report,
+     * "; "-separated: "saved 'x.thaw'" or an error (then message_is_error).
+     * NULL when there is none. */
+    char *message;
+    gboolean message_is_error;
 } ThawReport;
 
 #define THAW_TYPE_REPORT (thaw_report_get_type())
@@ -129,6 +142,11 @@ void thaw_worker_set_preset(ThawWorker *w, thaw_preset preset);
  * switch, which keeps the override: it stays in force until reset). */
 void thaw_worker_set_lr(ThawWorker *w, double lr);
 void thaw_worker_set_base_training(ThawWorker *w, thaw_tristate training);
+
+/* Saves the model as it is between two steps to path (a .thaw checkpoint,
+ * written atomically, with the optimizer state); the outcome arrives as a
+ * report's message. */
+void thaw_worker_save(ThawWorker *w, const char *path);
 
 /* Stops a load under way (an image folder stops within an image); the
  * worker then reports FAILED with `cancelled` set. No effect otherwise.

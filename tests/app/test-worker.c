@@ -3,6 +3,7 @@
  * disposal mid-run. Needs Debian's Fashion-MNIST (skipped visibly without).
  * Every wait has a deadline, so the test cannot hang. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,10 +37,11 @@ typedef struct {
     ThawReport *last;
     guint n_reports;
     guint64 max_step;
-    gboolean monotonic; /* steps never went down (outside resets) */
-    GPtrArray *markers; /* labels, in order */
-    int val_reports;    /* reports carrying validation */
-    guint n_points;     /* step points received in the current generation */
+    gboolean monotonic;  /* steps never went down (outside resets) */
+    GPtrArray *markers;  /* labels, in order */
+    GPtrArray *messages; /* one-shot messages, "!" prefixed for errors */
+    int val_reports;     /* reports carrying validation */
+    guint n_points;      /* step points received in the current generation */
     guint generation;
     guint64 last_point; /* the step of the last point */
     gboolean (*until)(ThawReport *r, gpointer data);
@@ -85,6 +87,9 @@ static void on_report(ThawWorker *w, ThawReport *r, Ctx *c)
         g_assert_cmpfloat(r->val_acc_train, <=, 1);
         c->val_reports++;
     }
+    if (r->message)
+        g_ptr_array_add(c->messages,
+                        g_strdup_printf("%s%s", r->message_is_error ? "!" : "", r->message));
     if (c->until && c->until(r, c->until_data)) g_main_loop_quit(c->loop);
 }
 
@@ -163,6 +168,7 @@ static void ctx_init(Ctx *c)
     c->loop = g_main_loop_new(NULL, FALSE);
     c->monotonic = TRUE;
     c->markers = g_ptr_array_new_with_free_func(g_free);
+    c->messages = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void ctx_clear(Ctx *c)
@@ -170,6 +176,7 @@ static void ctx_clear(Ctx *c)
     g_clear_pointer(&c->last, thaw_report_unref);
     g_main_loop_unref(c->loop);
     g_ptr_array_unref(c->markers);
+    g_ptr_array_unref(c->messages);
 }
 
 static int find_layer(const ThawSetup *s, const char *name)
@@ -182,6 +189,16 @@ static int find_layer(const ThawSetup *s, const char *name)
     g_assert_false(thaw_run_model(r)->layers[i].trainable); /* the base is frozen */
     thaw_run_free(r);
     return i;
+}
+
+static gboolean two_messages(ThawReport *r, gpointer data)
+{
+    (void)r;
+    Ctx *c = data;
+    g_ptr_array_add(c->messages, NULL);
+    g_autofree char *all = g_strjoinv("; ", (char **)c->messages->pdata);
+    g_ptr_array_remove_index(c->messages, c->messages->len - 1);
+    return strstr(all, "saved '") && strstr(all, "/nonexistent-dir/");
 }
 
 static void test_drive(void)
@@ -259,6 +276,27 @@ static void test_drive(void)
     g_assert_cmpuint(c.markers->len, ==, 4);
     thaw_worker_set_trainable_all(w, all, c.last->n_layers, "unfroze all again"); /* no change */
     g_free(all);
+    g_assert_cmpuint(c.last->knob_serial, ==, 4); /* preset, lr, trainable, trainable_all */
+
+    /* save between steps: the outcome arrives as a message, once */
+    g_autofree char *dir = g_dir_make_tmp("thaw-worker-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "run.thaw", NULL);
+    thaw_worker_save(w, path);
+    thaw_worker_save(w, "/nonexistent-dir/run.thaw");
+    wait_until(&c, two_messages, &c);
+    g_autofree char *saved = g_strdup_printf("saved '%s'", path);
+    g_ptr_array_add(c.messages, NULL);
+    g_autofree char *all_msgs = g_strjoinv("; ", (char **)c.messages->pdata);
+    g_assert_nonnull(strstr(all_msgs, saved));
+    g_assert_nonnull(strstr(all_msgs, "/nonexistent-dir/run.thaw"));
+    g_assert_nonnull(strchr(all_msgs, '!')); /* the error is flagged */
+    thaw_model *back = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_checkpoint_load(&back, path, &err), ==, THAW_OK);
+    g_assert_cmpint(back->n_layers, ==, c.last->n_layers);
+    thaw_model_free(back);
+    g_unlink(path);
+    g_rmdir(dir);
 
     /* reset: step 0, the knobs back to the setup's */
     thaw_worker_reset(w, NULL);
