@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "export-setup.h"
 
 /* --------------------------------------------------------- training loop */
 
@@ -562,95 +563,38 @@ int thaw_cli_export_code(int argc, char **argv)
     if (!have_fw)
         return thaw_cli_usage_error("export-code: --framework keras|pytorch is %s", "required");
     if (!thaw_setup_validate(s, &gerr)) return thaw_cli_usage_error("%s", gerr->message);
-    if (s->unfreeze_epoch > 0 && strcmp(s->unfreeze_layers, "base") != 0)
-        return thaw_cli_usage_error("export-code: unfreeze_layers '%s': the exported scripts "
-                                    "unfreeze the whole base only",
-                                    s->unfreeze_layers);
 
     thaw_error err = {0};
-    thaw_model *base = NULL, *m = NULL;
+    thaw_model *base = NULL;
     g_autofree char *path = NULL;
     g_autofree char *dir = NULL;
-    g_autoptr(GPtrArray) frozen = g_ptr_array_new();
     g_autofree char *code = NULL;
     int rc = EXIT_SUCCESS;
     if (thaw_scenario_load_model(&base, s, false, &path, &err) != THAW_OK)
         return thaw_cli_fail(&err);
-
-    ThawExportSpec spec;
-    thaw_export_spec_default(&spec);
-    spec.source = s->name && *s->name ? s->name : "thaw-cli export-code";
-    const thaw_model_config *bc = &base->cfg;
-    snprintf(spec.arch, sizeof spec.arch, "%s", bc->arch);
-    spec.in_h = bc->in_h, spec.in_w = bc->in_w, spec.in_c = bc->in_c;
-    spec.width = bc->width;
-    spec.bn_eps = bc->bn_eps;
-    spec.no_pool_pad = bc->no_pool_pad;
-    spec.head_hidden = s->head_hidden;
-    spec.dropout = (float)s->dropout;
-    if (bc->input_bgr)
-        spec.preproc = THAW_EXPORT_PREPROC_CAFFE;
-    else if (thaw_model_config_input_identity(bc))
-        spec.preproc = THAW_EXPORT_PREPROC_NONE;
-    else
-        spec.preproc = THAW_EXPORT_PREPROC_STANDARDIZE, spec.mean = bc->input_mean[0],
-        spec.std = 1.0f / bc->input_scale[0];
-    spec.weights = path;
-
+    /* The target's classes: Fashion-MNIST's five, or the image folder's. */
+    int classes = 5;
     ThawSetupDataKind kind;
     dir = thaw_setup_resolve_dataset(s, FALSE, &kind, &gerr);
     if (!dir) {
         thaw_error_set(&err, THAW_ERR_IO, "%s", gerr->message);
         goto failed;
     }
-    spec.data_dir = dir;
-    spec.classes = 5;
-    spec.data = THAW_EXPORT_DATA_FASHION_MNIST;
-    spec.first_class = 5;
     if (kind == THAW_SETUP_DATA_IMAGES) {
-        thaw_folder_options fo = {.h = bc->in_h, .w = bc->in_w, .c = bc->in_c};
+        thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
         thaw_folder f;
         if (thaw_folder_load(&f, dir, &fo, &err) != THAW_OK) goto failed;
-        spec.classes = f.data.classes;
+        classes = f.data.classes;
         thaw_folder_free(&f);
-        spec.data = THAW_EXPORT_DATA_FOLDER;
     }
-    spec.k = s->k;
-    spec.val_k = s->val_k;
-    spec.shift = s->shift;
-    spec.augment = s->augment;
-
-    /* Freezing and learning-rate multipliers as Thaw resolves them on the real model. */
-    thaw_model_config cfg = *bc;
-    cfg.classes = spec.classes;
-    cfg.head_hidden = s->head_hidden;
-    cfg.dropout = (float)s->dropout;
-    if (thaw_model_new_uninitialized(&m, &cfg, &err) != THAW_OK) goto failed;
-    if (!thaw_setup_apply_freezing(s, m, &gerr) || !thaw_setup_apply_lr_mult(s, m, &gerr)) {
-        fprintf(stderr, "thaw-cli: %s\n", gerr->message);
-        rc = EXIT_USAGE;
-        goto out;
-    }
-    for (int i = 0; i < m->n_layers; i++) {
-        const thaw_layer *l = &m->layers[i];
-        if (l->n_params > 0 && !l->trainable) g_ptr_array_add(frozen, (gpointer)l->name);
-        int stage = l->stage < 0 ? THAW_EXPORT_STAGES - 1 : l->stage;
-        if (stage < THAW_EXPORT_STAGES && l->n_params > 0) spec.lr_mult[stage] = l->lr_mult;
-    }
-    g_ptr_array_add(frozen, NULL);
-    spec.freeze_base = false; /* the explicit list says it all */
-    spec.frozen = (const char *const *)frozen->pdata;
-    spec.preset = s->preset;
-    spec.base_training = s->base_training;
-    thaw_setup_optimizer(s, &spec.opt);
-    spec.epochs = s->epochs;
-    spec.batch = s->batch;
-    spec.unfreeze_epoch = s->unfreeze_epoch;
-    spec.unfreeze_lr = (float)thaw_setup_phase2_lr(s);
-    spec.seed = s->seed;
-
-    code = thaw_export_code(&spec, fw, &gerr);
+    code = thaw_export_setup_code(s, &base->cfg, path, classes, fw, &gerr);
     if (!code) {
+        if (g_error_matches(gerr, THAW_SETUP_ERROR, THAW_SETUP_ERROR_NO_LAYER) ||
+            g_error_matches(gerr, THAW_EXPORT_ERROR, THAW_EXPORT_ERROR_INVALID)) {
+            fprintf(stderr, "thaw-cli: %s\n", gerr->message);
+            rc = EXIT_USAGE;
+            goto out;
+        }
         thaw_error_set(&err, THAW_ERR_ARG, "%s", gerr->message);
         goto failed;
     }
@@ -668,6 +612,5 @@ failed:
     rc = thaw_cli_fail(&err);
 out:
     thaw_model_free(base);
-    thaw_model_free(m);
     return rc;
 }

@@ -1140,6 +1140,28 @@ gboolean thaw_setup_apply_freezing(const ThawSetup *s, thaw_model *m, GError **e
     return TRUE;
 }
 
+void thaw_setup_set_freezing_from_model(ThawSetup *s, const thaw_model *m)
+{
+    g_return_if_fail(s && m);
+    gboolean base_only = TRUE; /* exactly the base frozen, the head trainable */
+    g_autoptr(GString) frozen = g_string_new(NULL);
+    for (int i = 0; i < m->n_layers; i++) {
+        const thaw_layer *l = &m->layers[i];
+        if (l->kind == THAW_LAYER_INPUT) continue; /* never changed by the rules */
+        if (l->trainable == l->in_base) base_only = FALSE;
+        if (!l->trainable) g_string_append_printf(frozen, "%s%s", frozen->len ? "," : "", l->name);
+    }
+    s->base = base_only;
+    g_free(s->up_to);
+    s->up_to = g_strdup("");
+    s->unfreeze_last = 0;
+    g_free(s->freeze);
+    s->freeze = base_only ? g_strdup("") : g_strdup(frozen->str);
+    g_free(s->unfreeze);
+    s->unfreeze = g_strdup("");
+    s->bn_only = FALSE;
+}
+
 gboolean thaw_setup_apply_unfreeze(const ThawSetup *s, thaw_model *m, GError **error)
 {
     g_return_val_if_fail(s && m, FALSE);

@@ -218,6 +218,12 @@ char *thaw_setup_reference_markdown(void);
 /* Sets every layer's `trainable` from the [freeze] rules (order above). */
 gboolean thaw_setup_apply_freezing(const ThawSetup *s, thaw_model *m, GError **error);
 
+/* The inverse of thaw_setup_apply_freezing for a model whose flags were set
+ * by hand (the window's tree): rewrites [freeze] so that applying it gives
+ * m's trainable flags exactly -- `base = true` when that is the whole story,
+ * else an explicit `freeze` list of the frozen layers' names. */
+void thaw_setup_set_freezing_from_model(ThawSetup *s, const thaw_model *m);
+
 /* The second phase of the two-phase recipe: makes the layers of
  * unfreeze_layers trainable (call it when unfreeze_epoch epochs are done, and
  * switch the learning rate to thaw_setup_phase2_lr()). */

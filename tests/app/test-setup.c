@@ -923,6 +923,39 @@ static void test_presets(void)
     thaw_model_free(r50);
 }
 
+/* Flags set by hand (the window's tree) round-trip through [freeze]. */
+static void check_roundtrip(thaw_model *m, gboolean expect_base)
+{
+    g_autoptr(ThawSetup) s = thaw_setup_new();
+    thaw_setup_set_freezing_from_model(s, m);
+    g_assert_cmpint(s->base, ==, expect_base);
+    thaw_model *n = resnet20();
+    g_assert_true(thaw_setup_apply_freezing(s, n, NULL));
+    for (int i = 0; i < m->n_layers; i++)
+        g_assert_cmpint(n->layers[i].trainable, ==, m->layers[i].trainable);
+    /* and through the file format */
+    g_autofree char *data = thaw_setup_to_data(s);
+    g_autoptr(ThawSetup) back = thaw_setup_new();
+    g_assert_true(thaw_setup_load_data(back, data, "roundtrip", NULL, NULL));
+    g_assert_true(thaw_setup_equal(s, back));
+    thaw_model_free(n);
+}
+
+static void test_freezing_from_model(void)
+{
+    thaw_model *m = resnet20();
+    g_autoptr(ThawSetup) s = thaw_setup_new(); /* base frozen */
+    g_assert_true(thaw_setup_apply_freezing(s, m, NULL));
+    check_roundtrip(m, TRUE);
+    thaw_model_unfreeze_last(m, 7);
+    check_roundtrip(m, FALSE);
+    for (int i = 1; i < m->n_layers; i++) m->layers[i].trainable = true; /* not input_1 */
+    check_roundtrip(m, FALSE);
+    m->layers[m->n_layers - 1].trainable = false; /* the head's classifier alone */
+    check_roundtrip(m, FALSE);
+    thaw_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -939,5 +972,6 @@ int main(int argc, char **argv)
     g_test_add_func("/setup/lr-mult", test_lr_mult);
     g_test_add_func("/setup/two-phase", test_two_phase);
     g_test_add_func("/setup/presets", test_presets);
+    g_test_add_func("/setup/freezing-from-model", test_freezing_from_model);
     return g_test_run();
 }
