@@ -68,6 +68,11 @@ const char *thaw_chart_get_marker(ThawChart *self, guint i, double *x);
  * Public so tests can check it without synthesising pointer events. */
 const char *thaw_chart_hover_at(ThawChart *self, double px, double py);
 
+/* The plot area (inside the axes) in widget coordinates for the widget's
+ * current size, as drawing and hover place it; FALSE (and an empty rect)
+ * when the widget is too small for one. For tests and overlays. */
+gboolean thaw_chart_get_plot_area(ThawChart *self, graphene_rect_t *area);
+
 /* Draws the chart into a cairo context of the given size (what snapshot()
  * does; also used for PNG export at any scale). */
 void thaw_chart_draw(ThawChart *self, cairo_t *cr, int width, int height);

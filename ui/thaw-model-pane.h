@@ -15,7 +15,19 @@
  * report, the preset chooser), the window calls thaw_model_pane_refresh().
  *
  * Frozen layers are visibly marked: rows of frozen layers carry the CSS class
- * "frozen" (the window's style sheet dims them) and a snowflake glyph. */
+ * "frozen" (the window's style sheet dims them) and a snowflake glyph.
+ * The class sits on the child widget of every cell of the row (the pane's
+ * CSS name is thaw-model-pane, so `thaw-model-pane .frozen { opacity: 0.55; }`
+ * dims a whole row); the glyph has "frozen-mark"; stage and block rows have
+ * "stage" / "block"; the counts line "counts", the button row "freeze-bar".
+ * A row is "frozen" when a training step leaves its weights alone (its
+ * resolved params_trained, as the counts use it; weightless layers: their
+ * trainable flag is off); the check box shows the layer.trainable flag.
+ *
+ * Actions (installed on the class): pane.freeze-all, pane.unfreeze-all,
+ * pane.unfreeze-last (N from the spin button), pane.freeze-up-to (int32:
+ * the layer index), menu.popup (the focused row's context menu; Shift+F10
+ * and the Menu key). */
 #ifndef THAW_UI_MODEL_PANE_H
 #define THAW_UI_MODEL_PANE_H
 
