@@ -1,0 +1,49 @@
+/* thaw: the window. `thaw [--setup FILE] [SETUP OPTION...]` takes the same
+ * setup options as `thaw-cli finetune` (see `thaw-cli finetune --help`);
+ * without any it opens on the embedded default scenario (the shipped
+ * fashion-resnet20, Fashion-MNIST classes 5-9, keras3, base frozen). */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "thaw-application.h"
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("Usage: thaw [--setup FILE] [SETUP OPTION...]\n"
+                   "Open the Thaw window on a fine-tune setup (default: the embedded default\n"
+                   "scenario). Setup options are those of 'thaw-cli finetune --help'.\n");
+            return 0;
+        }
+    g_autoptr(ThawSetup) setup = thaw_setup_new();
+    g_autoptr(GError) error = NULL;
+    gboolean plain = argc == 1;
+    if (plain) {
+        /* The default scenario is resources/presets/default.ini, so that the
+         * window's setup chooser shows it as selected. */
+        g_autofree char *path = g_build_filename(thaw_setup_presets_dir(), "default.ini", NULL);
+        if (!thaw_setup_load_file(setup, path, &error)) {
+            fprintf(stderr, "thaw: %s (using the built-in defaults)\n", error->message);
+            g_clear_error(&error);
+            thaw_setup_free(setup);
+            setup = thaw_setup_new();
+            plain = FALSE;
+        }
+    }
+    if (!thaw_setup_parse_args(setup, &argc, &argv, &error) ||
+        !thaw_setup_validate(setup, &error)) {
+        fprintf(stderr, "thaw: %s\n", error->message);
+        return 2;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "thaw: unexpected argument '%s' (try --help)\n", argv[1]);
+        return 2;
+    }
+    ThawApplication *app = thaw_application_new(setup, plain ? "default" : NULL);
+    int status = g_application_run(G_APPLICATION(app), argc, argv);
+    g_object_unref(app);
+    return status;
+}

@@ -1,0 +1,67 @@
+/* ThawWindow: the main window (SPEC.md §5). It owns one ThawWorker (the
+ * engine on its own thread) and shows what its reports say: the freeze tree
+ * (ThawModelPane), the loss and accuracy charts (ThawChart), the status bar,
+ * a loading banner with progress and Cancel, and an error banner. The header
+ * bar drives the worker: setup, Run/Pause, Step, Reset, the semantics preset,
+ * the base model's `training` argument; the primary menu opens images and
+ * weights, saves checkpoints and exports.
+ *
+ * Everything the header bar and menus do is a window action, so the
+ * keyboard, the menus and D-Bus (`org.gtk.Actions` on the window's object
+ * path) reach the same code:
+ *   win.run  win.pause  win.run-pause  win.step  win.reset  win.cancel-load
+ *   win.preset (s, stateful: a preset name)  win.base-training (s: "none",
+ *   "true", "false")  win.setup (s: a preset file's basename)  win.log-loss
+ *   (b)  win.set-lr (s)  win.freeze-all  win.unfreeze-all  win.unfreeze-last
+ *   (i)  win.open-images  win.open-weights  win.save-checkpoint
+ *   win.export-code (s: "keras"|"pytorch")  win.export-png  win.export-csv
+ *   win.dismiss-error
+ *
+ * Knob edits (freezing, preset, base training, learning rate) take effect at
+ * the worker's next step, leave a marker on the charts, and are also written
+ * into the window's current setup, so that Reset restarts from the
+ * pretrained weights with what the person sees, and exported code matches. */
+#ifndef THAW_APP_THAW_WINDOW_H
+#define THAW_APP_THAW_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "setup.h"
+#include "thaw-chart.h"
+#include "thaw-model-pane.h"
+#include "thaw-worker.h"
+
+G_BEGIN_DECLS
+
+#define THAW_TYPE_WINDOW (thaw_window_get_type())
+G_DECLARE_FINAL_TYPE(ThawWindow, thaw_window, THAW, WINDOW, GtkApplicationWindow)
+
+/* A window running setup (copied); setup_id names the preset file it came
+ * from (its basename without .ini), or NULL for a setup from the command
+ * line. */
+ThawWindow *thaw_window_new(GtkApplication *app, const ThawSetup *setup, const char *setup_id);
+
+/* For tests and the application. */
+ThawWorker *thaw_window_get_worker(ThawWindow *self);
+ThawModelPane *thaw_window_get_model_pane(ThawWindow *self);
+ThawChart *thaw_window_get_loss_chart(ThawWindow *self);
+ThawChart *thaw_window_get_acc_chart(ThawWindow *self);
+/* The last report shown (NULL before the first), and the setup Reset uses. */
+ThawReport *thaw_window_get_last_report(ThawWindow *self);
+const ThawSetup *thaw_window_get_setup(ThawWindow *self);
+/* The error banner's text, NULL when it is hidden. */
+const char *thaw_window_get_error(ThawWindow *self);
+
+/* Renders the window as it is on screen to a PNG file, after its next
+ * frame (the PNG shows exactly what was painted). */
+void thaw_window_save_png_async(ThawWindow *self, const char *path, GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean thaw_window_save_png_finish(ThawWindow *self, GAsyncResult *result, GError **error);
+
+/* Frame intervals (ms) measured on the frame clock while the worker runs:
+ * how many, the median, the 95th percentile and the maximum. */
+void thaw_window_frame_stats(ThawWindow *self, guint *n, double *p50, double *p95, double *max);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,416 @@
+/* The real window, in-process, with a real worker training the shipped model
+ * on Debian's Fashion-MNIST (small K so that epochs take a fraction of a
+ * second): freezing from the tree reaches the engine and the counts,
+ * "Unfreeze last N" matches the CLI's --unfreeze-last N, a run fills the
+ * charts and leaves markers, pause/step/reset, the preset switch updates the
+ * BN column, bad files end in the error banner (and the window keeps its
+ * last good setup), and closing the window mid-run stops the worker.
+ * Every wait has a deadline, so the test cannot hang. */
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "thaw-window.h"
+
+#define WAIT_S 90
+
+static gboolean have_data(void)
+{
+    if (access(THAW_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) == 0) return TRUE;
+    g_test_skip("Debian's dataset-fashion-mnist is not installed");
+    return FALSE;
+}
+
+/* K = 10 per class: 50 training images, batches of 20 -> 2 steps per epoch;
+ * 10 validation images per class. */
+static ThawSetup *small_setup(void)
+{
+    ThawSetup *s = thaw_setup_new();
+    g_assert_true(thaw_setup_set(s, "k", "10", NULL));
+    g_assert_true(thaw_setup_set(s, "val_k", "10", NULL));
+    g_assert_true(thaw_setup_set(s, "batch", "20", NULL));
+    g_assert_true(thaw_setup_set(s, "epochs", "40", NULL));
+    return s;
+}
+
+typedef gboolean (*Until)(ThawWindow *w, gpointer data);
+
+/* Iterates the main context until until(w) holds (checked after each
+ * iteration) or the deadline passes (a test failure). */
+static void wait_for(ThawWindow *w, Until until, gpointer data, const char *what)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;
+    while (!until(w, data)) {
+        if (g_get_monotonic_time() > deadline) g_error("timed out waiting for %s", what);
+        g_main_context_iteration(NULL, TRUE);
+    }
+}
+
+static gboolean at_state(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->state == (ThawWorkerState)GPOINTER_TO_INT(data) && r->n_layers > 0;
+}
+
+static gboolean at_step(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->step >= (guint64)GPOINTER_TO_INT(data);
+}
+
+static gboolean paused_at(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->state == THAW_WORKER_PAUSED && r->step == (guint64)GPOINTER_TO_INT(data) &&
+           r->n_layers > 0;
+}
+
+/* The engine's flags (in the last report) equal the tree's model's. */
+static gboolean engine_matches_tree(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    thaw_model *m = thaw_model_pane_get_model(thaw_window_get_model_pane(w));
+    if (!r || !m || r->n_layers != m->n_layers) return FALSE;
+    for (int i = 0; i < m->n_layers; i++)
+        if ((r->trainable[i] != 0) != m->layers[i].trainable) return FALSE;
+    return TRUE;
+}
+
+static gboolean has_error(ThawWindow *w, gpointer data)
+{
+    return thaw_window_get_error(w) != NULL;
+}
+
+static ThawWindow *open_window(const ThawSetup *s)
+{
+    ThawWindow *w = thaw_window_new(NULL, s, NULL);
+    gtk_window_present(GTK_WINDOW(w));
+    wait_for(w, at_state, GINT_TO_POINTER(THAW_WORKER_PAUSED), "the model to load");
+    return w;
+}
+
+static void close_window(ThawWindow *w)
+{
+    gtk_window_destroy(GTK_WINDOW(w));
+    while (g_main_context_iteration(NULL, FALSE)) {
+    }
+}
+
+static void activate(ThawWindow *w, const char *action, GVariant *param)
+{
+    g_action_group_activate_action(G_ACTION_GROUP(w), action, param);
+}
+
+static int find(thaw_model *m, const char *name)
+{
+    int i = thaw_model_find_layer(m, name);
+    g_assert_cmpint(i, >=, 0);
+    return i;
+}
+
+/* The tree's flags reach the engine, and the counts are model.summary()'s. */
+static void test_freeze(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    ThawModelPane *pane = thaw_window_get_model_pane(w);
+    thaw_model *m = thaw_model_pane_get_model(pane);
+    g_assert_nonnull(m);
+    int conv = find(m, "conv4_block3_2_conv");
+    ThawReport *r = thaw_window_get_last_report(w);
+    g_assert_false(r->trainable[conv]);
+    thaw_param_counts before = thaw_model_pane_get_counts(pane);
+
+    thaw_model_pane_set_trainable(pane, conv, TRUE);
+    wait_for(w, engine_matches_tree, NULL, "the engine to unfreeze conv4_block3_2_conv");
+    r = thaw_window_get_last_report(w);
+    g_assert_true(r->trainable[conv]);
+    thaw_param_counts after = thaw_model_pane_get_counts(pane);
+    size_t kernel = 3 * 3 * 64 * 64; /* conv4_block3_2_conv/kernel (+ bias) */
+    g_assert_cmpuint(after.trainable - before.trainable, >=, kernel);
+    g_assert_cmpuint(after.total, ==, before.total);
+    /* The counts are the engine's own (thaw_model_count_params on the same flags). */
+    thaw_model *check = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_model_new_uninitialized(&check, &r->config, &err), ==, THAW_OK);
+    for (int i = 0; i < check->n_layers; i++) check->layers[i].trainable = r->trainable[i];
+    thaw_model_set_preset(check, r->preset);
+    check->base_training = r->base_training;
+    thaw_param_counts c = thaw_model_count_params(check);
+    g_assert_cmpuint(c.trainable, ==, after.trainable);
+    g_assert_cmpuint(c.non_trainable, ==, after.non_trainable);
+    thaw_model_free(check);
+    /* The window's setup follows, so Reset keeps the choice. */
+    activate(w, "reset", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(0), "the reset");
+    wait_for(w, engine_matches_tree, NULL, "the reset model");
+    g_assert_true(thaw_window_get_last_report(w)->trainable[conv]);
+
+    /* Freeze all and unfreeze all through the window's actions. */
+    activate(w, "freeze-all", NULL);
+    wait_for(w, engine_matches_tree, NULL, "freeze all");
+    g_assert_cmpuint(thaw_model_pane_get_counts(pane).trainable, ==, 0);
+    close_window(w);
+}
+
+/* "Unfreeze last N" in the window = the CLI's --unfreeze-last N. */
+static void test_unfreeze_last(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    const int ns[] = {1, 12, 30};
+    for (guint k = 0; k < G_N_ELEMENTS(ns); k++) {
+        activate(w, "unfreeze-last", g_variant_new_int32(ns[k]));
+        wait_for(w, engine_matches_tree, NULL, "unfreeze last N");
+        /* the CLI path: the setup's rule applied by thaw_run_new */
+        g_autoptr(ThawSetup) cli = small_setup();
+        cli->unfreeze_last = ns[k];
+        ThawRun *run = NULL;
+        thaw_error err;
+        g_assert_cmpint(thaw_run_new(&run, cli, NULL, &err), ==, THAW_OK);
+        const thaw_model *m = thaw_run_model(run);
+        ThawReport *r = thaw_window_get_last_report(w);
+        int trainable_base = 0;
+        for (int i = 0; i < m->n_layers; i++) {
+            g_assert_cmpint(r->trainable[i] != 0, ==, m->layers[i].trainable);
+            trainable_base += m->layers[i].in_base && m->layers[i].trainable;
+        }
+        g_assert_cmpint(trainable_base, ==, ns[k]);
+        thaw_run_free(run);
+    }
+    close_window(w);
+}
+
+static gboolean has_val_and_marker(ThawWindow *w, gpointer data)
+{
+    ThawChart *acc = thaw_window_get_acc_chart(w);
+    ThawChart *loss = thaw_window_get_loss_chart(w);
+    return thaw_chart_get_n_points(acc, 0) >= 2 && thaw_chart_get_n_markers(loss) >= 1;
+}
+
+static gboolean chart_has_marker(ThawChart *c, const char *label)
+{
+    for (guint i = 0; i < thaw_chart_get_n_markers(c); i++)
+        if (strcmp(thaw_chart_get_marker(c, i, NULL), label) == 0) return TRUE;
+    return FALSE;
+}
+
+/* A short run: points for every step, epoch points in both modes, a marker
+ * where the preset changed mid-run; pause, step and reset. */
+static void test_run(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    ThawChart *loss = thaw_window_get_loss_chart(w), *acc = thaw_window_get_acc_chart(w);
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 0), ==, 0);
+
+    activate(w, "step", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(1), "one step");
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 0), ==, 1);
+
+    activate(w, "run", NULL);
+    wait_for(w, at_step, GINT_TO_POINTER(3), "three steps");
+    g_assert_cmpint(thaw_window_get_last_report(w)->state, ==, THAW_WORKER_RUNNING);
+    g_action_group_change_action_state(G_ACTION_GROUP(w), "preset",
+                                       g_variant_new_string("pytorch"));
+    wait_for(w, has_val_and_marker, NULL, "two epochs and a marker");
+    g_assert_true(chart_has_marker(loss, "preset pytorch"));
+    g_assert_true(chart_has_marker(acc, "preset pytorch"));
+
+    activate(w, "pause", NULL);
+    wait_for(w, at_state, GINT_TO_POINTER(THAW_WORKER_PAUSED), "the pause");
+    ThawReport *r = thaw_window_get_last_report(w);
+    guint64 at = r->step;
+    /* every step's batch loss is on the chart, once, in order */
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 0), ==, at);
+    for (guint i = 0; i < at; i++) {
+        double x, y;
+        g_assert_true(thaw_chart_get_point(loss, 0, i, &x, &y));
+        g_assert_cmpfloat(x, ==, i + 1);
+        g_assert_true(isfinite(y) && y > 0);
+    }
+    /* epoch points: accuracy in both modes, in percent */
+    double x, y;
+    g_assert_true(thaw_chart_get_point(acc, 0, 0, &x, &y));
+    g_assert_cmpfloat(x, ==, 2); /* the end of epoch 1 */
+    g_assert_true(y >= 0 && y <= 100);
+    g_assert_cmpuint(thaw_chart_get_n_points(acc, 1), ==, thaw_chart_get_n_points(acc, 0));
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 1), ==, thaw_chart_get_n_points(acc, 0));
+    /* paused means paused */
+    for (int i = 0; i < 20; i++) g_main_context_iteration(NULL, FALSE);
+    g_usleep(200000);
+    while (g_main_context_iteration(NULL, FALSE)) {
+    }
+    g_assert_cmpuint(thaw_window_get_last_report(w)->step, ==, at);
+
+    activate(w, "step", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(at + 1), "one more step");
+
+    activate(w, "reset", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(0), "the reset");
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 0), ==, 0);
+    g_assert_cmpuint(thaw_chart_get_n_markers(loss), ==, 0);
+    /* the preset chosen in the window stays after the reset */
+    g_assert_cmpint(thaw_window_get_last_report(w)->preset, ==, THAW_PRESET_PYTORCH);
+
+    guint n;
+    double p50, p95, max;
+    thaw_window_frame_stats(w, &n, &p50, &p95, &max);
+    g_test_message("frame intervals while running: %u frames, p50 %.1f ms, p95 %.1f ms, max "
+                   "%.1f ms",
+                   n, p50, p95, max);
+    close_window(w);
+}
+
+static gboolean bn_text_is(ThawWindow *w, gpointer data)
+{
+    ThawModelPane *pane = thaw_window_get_model_pane(w);
+    thaw_model *m = thaw_model_pane_get_model(pane);
+    const char *t = thaw_model_pane_get_bn_text(pane, find(m, "conv1_bn"));
+    return t && strcmp(t, data) == 0;
+}
+
+static gboolean report_preset(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->preset == (thaw_preset)GPOINTER_TO_INT(data);
+}
+
+/* The BN column follows the preset: a frozen BN under keras3 runs on its
+ * running statistics; under pytorch it normalises with the batch's and
+ * updates them (requires_grad=False does not freeze BatchNorm). */
+static void test_preset_bn_column(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    wait_for(w, bn_text_is, (gpointer) "running stats, frozen", "the keras3 BN text");
+    g_action_group_change_action_state(G_ACTION_GROUP(w), "preset",
+                                       g_variant_new_string("pytorch"));
+    g_assert_true(bn_text_is(w, (gpointer) "batch stats, updating")); /* at once */
+    wait_for(w, report_preset, GINT_TO_POINTER(THAW_PRESET_PYTORCH), "the engine's preset");
+    /* the base called with training=False puts it back into inference mode */
+    g_action_group_change_action_state(G_ACTION_GROUP(w), "base-training",
+                                       g_variant_new_string("false"));
+    g_assert_true(bn_text_is(w, (gpointer) "running stats, frozen"));
+    close_window(w);
+}
+
+static gboolean good_again(ThawWindow *w, gpointer data)
+{
+    return has_error(w, NULL) && at_state(w, GINT_TO_POINTER(THAW_WORKER_PAUSED));
+}
+
+static void on_saved(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(thaw_window_save_png_finish(THAW_WINDOW(source), result, &error));
+    *(gboolean *)data = TRUE;
+}
+
+static gboolean flag_set(ThawWindow *w, gpointer data)
+{
+    return *(gboolean *)data;
+}
+
+/* Bad files: one clear message in the banner; the window keeps working on
+ * its last good setup. */
+static void test_bad_input(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    g_autofree char *dir = g_dir_make_tmp("thaw-window-XXXXXX", NULL);
+    g_autofree char *bad = g_build_filename(dir, "truncated.thaw", NULL);
+    /* the first 100 bytes of the shipped model */
+    g_autofree char *ship =
+        g_build_filename(g_getenv("THAW_MODELS"), "fashion-resnet20.thaw", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(ship, &data, &len, NULL));
+    g_assert_true(g_file_set_contents(bad, data, 100, NULL));
+
+    activate(w, "open-weights-from", g_variant_new_string(bad));
+    wait_for(w, good_again, NULL, "the error and the return to the good setup");
+    g_assert_nonnull(strstr(thaw_window_get_error(w), "truncated.thaw"));
+    g_test_message("banner: %s", thaw_window_get_error(w));
+    g_assert_cmpstr(thaw_window_get_setup(w)->model, ==, s->model);
+    /* and it still trains */
+    activate(w, "step", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(1), "a step after the error");
+
+    activate(w, "dismiss-error", NULL);
+    g_assert_null(thaw_window_get_error(w));
+    g_autofree char *nowhere = g_build_filename(dir, "no-such-folder", NULL);
+    activate(w, "open-images-from", g_variant_new_string(nowhere));
+    wait_for(w, good_again, NULL, "the folder error");
+    g_assert_nonnull(strstr(thaw_window_get_error(w), "no-such-folder"));
+
+    /* a checkpoint that cannot be written: an error, nothing else changes */
+    activate(w, "dismiss-error", NULL);
+    activate(w, "save-checkpoint-to", g_variant_new_string("/nonexistent-dir/x.thaw"));
+    wait_for(w, has_error, NULL, "the save error");
+    g_assert_nonnull(strstr(thaw_window_get_error(w), "/nonexistent-dir/x.thaw"));
+    /* and one that can */
+    g_autofree char *good = g_build_filename(dir, "saved.thaw", NULL);
+    activate(w, "save-checkpoint-to", g_variant_new_string(good));
+    gint64 deadline = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;
+    while (!g_file_test(good, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    thaw_model *back = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_checkpoint_load(&back, good, &err), ==, THAW_OK);
+    thaw_model_free(back);
+
+    /* the window as PNG, and the run history as CSV */
+    g_autofree char *png = g_build_filename(dir, "window.png", NULL);
+    gboolean saved = FALSE;
+    thaw_window_save_png_async(w, png, on_saved, &saved);
+    wait_for(w, flag_set, &saved, "the PNG");
+    g_assert_true(g_file_test(png, G_FILE_TEST_IS_REGULAR));
+    activate(w, "step", NULL); /* the reload after the bad folder started a new history */
+    wait_for(w, paused_at, GINT_TO_POINTER(1), "a step");
+    g_autofree char *csv = g_build_filename(dir, "run.csv", NULL);
+    activate(w, "export-csv-to", g_variant_new_string(csv));
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(csv, &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text, "kind,step,epoch,loss,accuracy,"));
+    g_assert_nonnull(strstr(text, "\nstep,1,,"));
+    close_window(w);
+    g_unlink(bad);
+    g_unlink(good);
+    g_unlink(png);
+    g_unlink(csv);
+    g_rmdir(dir);
+}
+
+/* Closing the window while the worker trains stops it cleanly. */
+static void test_close_running(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    activate(w, "run", NULL);
+    wait_for(w, at_step, GINT_TO_POINTER(3), "three steps");
+    gint64 t0 = g_get_monotonic_time();
+    close_window(w);
+    g_test_message("closing mid-run took %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+}
+
+int main(int argc, char **argv)
+{
+    gtk_test_init(&argc, &argv, NULL);
+    g_test_add_func("/window/freeze", test_freeze);
+    g_test_add_func("/window/unfreeze-last", test_unfreeze_last);
+    g_test_add_func("/window/run", test_run);
+    g_test_add_func("/window/preset-bn-column", test_preset_bn_column);
+    g_test_add_func("/window/bad-input", test_bad_input);
+    g_test_add_func("/window/close-running", test_close_running);
+    return g_test_run();
+}
