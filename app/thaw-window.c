@@ -247,8 +247,11 @@ static void update_status(ThawWindow *self, const ThawReport *r)
     gtk_label_set_text(self->step_label, buf);
     if (r->steps_per_epoch > 0) {
         int epochs = self->setup->epochs;
-        snprintf(buf, sizeof buf, "epoch %d/%d (batch %d/%d)", MAX(r->epoch, 1), epochs,
-                 r->step_in_epoch, r->steps_per_epoch);
+        /* Between epochs the last one is complete. */
+        int in_epoch =
+            r->step_in_epoch == 0 && r->epoch > 0 ? r->steps_per_epoch : r->step_in_epoch;
+        snprintf(buf, sizeof buf, "epoch %d/%d (batch %d/%d)", MAX(r->epoch, 1), epochs, in_epoch,
+                 r->steps_per_epoch);
     } else {
         buf[0] = '\0';
     }
@@ -662,6 +665,16 @@ const char *thaw_window_get_error(ThawWindow *self)
 static void thaw_window_dispose(GObject *object)
 {
     ThawWindow *self = THAW_WINDOW(object);
+    /* THAW_FRAME_STATS=1: how smooth the window stayed while training. */
+    if (g_getenv("THAW_FRAME_STATS") && self->frame_ms && self->frame_ms->len) {
+        guint n;
+        double p50, p95, max;
+        thaw_window_frame_stats(self, &n, &p50, &p95, &max);
+        g_printerr("thaw: frame intervals while training: %u frames, p50 %.1f ms, p95 %.1f ms, "
+                   "max %.1f ms\n",
+                   n, p50, p95, max);
+        g_array_set_size(self->frame_ms, 0);
+    }
     /* The worker first: it joins its thread (mid-step at worst), and no
      * report reaches this window afterwards. */
     if (self->worker) {
@@ -737,13 +750,18 @@ static void setup_charts(ThawWindow *self)
 {
     ThawChart *l = self->loss_chart, *a = self->acc_chart;
     thaw_chart_set_title(l, "Loss (training batches)");
+    thaw_chart_set_placeholder(l, "Press Run (Space) or Step (S) to train");
     thaw_chart_set_x_label(l, "step");
     thaw_chart_add_series(l, "batch loss", THAW_CHART_BLUE, THAW_CHART_LINE);          /* 0 */
     thaw_chart_add_series(l, "epoch loss", THAW_CHART_ORANGE, THAW_CHART_LINE_POINTS); /* 1 */
-    thaw_chart_set_title(a, "Validation accuracy: training=False vs training=True");
+    thaw_chart_set_title(a, "Accuracy: validation in both modes, and fit()'s running estimate");
+    /* Both charts leave the same room for y labels: steps line up. */
+    thaw_chart_set_y_label_sample(l, "100%");
+    thaw_chart_set_y_label_sample(a, "100%");
     thaw_chart_set_x_label(a, "step");
     thaw_chart_set_y_range(a, 0, 100);
     thaw_chart_set_y_unit(a, "%");
+    thaw_chart_set_placeholder(a, "Validation accuracy in both modes appears after each epoch");
     thaw_chart_add_series(a, "training=False (inference)", THAW_CHART_GREEN,
                           THAW_CHART_LINE_POINTS); /* 0 */
     thaw_chart_add_series(a, "training=True (batch stats)", THAW_CHART_RED,

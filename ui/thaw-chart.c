@@ -57,6 +57,8 @@ typedef enum { TEXT_SMALL, TEXT_NORMAL, TEXT_TITLE } TextKind;
 struct _ThawChart {
     GtkWidget parent_instance;
     char *title, *x_label, *y_unit;
+    char *placeholder;    /* shown in the plot while no series has a point */
+    char *y_label_sample; /* the y labels take at least this text's width */
     gboolean log_y;
     double y_min, y_max; /* NAN: fit the data */
     GPtrArray *series;   /* of Series */
@@ -237,6 +239,10 @@ static gboolean chart_geometry(ThawChart *self, PangoLayout *pl, int width, int 
     g->ay = chart_y_axis(self, max_yt);
     g->nyt = thaw_axis_ticks(&g->ay, max_yt, g->yt, MAX_TICKS, &g->ystep);
     int label_w = 0;
+    if (self->y_label_sample) {
+        int h;
+        text_set(pl, TEXT_SMALL, self->y_label_sample, &label_w, &h);
+    }
     for (int i = 0; i < g->nyt; i++) {
         int w, h;
         format_tick(self, &g->ay, g->yt[i], g->ystep, TRUE, buf, sizeof buf);
@@ -513,6 +519,32 @@ static void draw_hover(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geom
     text_show(cr, pl, bx + 6.0, by + 3.0, 0.0);
 }
 
+static gboolean chart_has_points(ThawChart *self)
+{
+    for (guint i = 0; i < self->series->len; i++)
+        if (chart_series(self, i)->x->len > 0) return TRUE;
+    return FALSE;
+}
+
+void thaw_chart_set_placeholder(ThawChart *self, const char *text)
+{
+    g_return_if_fail(THAW_IS_CHART(self));
+    if (g_strcmp0(self->placeholder, text) == 0) return;
+    g_free(self->placeholder);
+    g_free(self->y_label_sample);
+    self->placeholder = g_strdup(text);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void thaw_chart_set_y_label_sample(ThawChart *self, const char *sample)
+{
+    g_return_if_fail(THAW_IS_CHART(self));
+    if (g_strcmp0(self->y_label_sample, sample) == 0) return;
+    g_free(self->y_label_sample);
+    self->y_label_sample = g_strdup(sample);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
 void thaw_chart_draw(ThawChart *self, cairo_t *cr, int width, int height)
 {
     g_return_if_fail(THAW_IS_CHART(self));
@@ -540,6 +572,12 @@ void thaw_chart_draw(ThawChart *self, cairo_t *cr, int width, int height)
         draw_markers(self, cr, pl, &g, &fg, TRUE);
         cairo_restore(cr);
         draw_hover(self, cr, pl, &g, &fg);
+        if (self->placeholder && !chart_has_points(self)) {
+            int pw, ph;
+            text_set(pl, TEXT_TITLE, self->placeholder, &pw, &ph);
+            set_color(cr, &fg, 0.45);
+            text_show(cr, pl, g.left + (g.pw - pw) / 2.0, g.top + (g.ph - ph) / 2.0, 0.0);
+        }
     }
     cairo_restore(cr);
     g_object_unref(pl);
@@ -684,6 +722,7 @@ static void thaw_chart_finalize(GObject *object)
 {
     ThawChart *self = THAW_CHART(object);
     g_free(self->title);
+    g_free(self->placeholder);
     g_free(self->x_label);
     g_free(self->y_unit);
     g_free(self->hover_text);

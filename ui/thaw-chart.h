@@ -47,6 +47,15 @@ void thaw_chart_set_y_range(ThawChart *self, double min, double max);
  * percent sign; NULL prints plain numbers. */
 void thaw_chart_set_y_unit(ThawChart *self, const char *unit);
 
+/* A hint drawn in the middle of the plot while no series has a point
+ * ("Press Run (Space) or Step (S) to train"); NULL for none. */
+void thaw_chart_set_placeholder(ThawChart *self, const char *text);
+
+/* The y tick labels take at least the width of sample ("100%"), so that
+ * charts stacked above one another share their x positions; NULL: as wide
+ * as the labels are. */
+void thaw_chart_set_y_label_sample(ThawChart *self, const char *sample);
+
 /* Adds a series; returns its index (0, 1, ...). color: "#rrggbb". */
 int thaw_chart_add_series(ThawChart *self, const char *name, const char *color,
                           ThawChartStyle style);

@@ -389,6 +389,9 @@ void thaw_model_pane_unfreeze_last(ThawModelPane *self, int n)
     g_autofree bool *before = g_new(bool, m->n_layers > 0 ? m->n_layers : 1);
     for (int i = 0; i < m->n_layers; i++) before[i] = m->layers[i].trainable;
     thaw_model_unfreeze_last(m, n);
+    /* The spin button shows the N in force, however it was asked for. */
+    if (self->spin && n >= 1 && n <= self->n_base)
+        gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->spin), n);
     gboolean changed = FALSE;
     for (int i = 0; i < m->n_layers; i++) changed = changed || before[i] != m->layers[i].trainable;
     g_autofree char *label = g_strdup_printf("unfroze last %d", n);
@@ -459,7 +462,11 @@ void thaw_model_pane_set_model(ThawModelPane *self, thaw_model *model)
     if (!self->box) return; /* disposed */
     self->model = model;
     if (model) build_tree(self);
-    gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->spin), 0, self->n_base);
+    /* N from 1 (N = 0 would freeze the whole base, unlike Python's
+     * layers[:-0], which is empty: "Freeze all" says that better). */
+    gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->spin), 1, MAX(1, self->n_base));
+    if (gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->spin)) <= 1)
+        gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->spin), MIN(10, MAX(1, self->n_base)));
     update_actions(self);
     thaw_model_pane_refresh(self);
 }
@@ -649,7 +656,7 @@ static void thaw_model_pane_init(ThawModelPane *self)
                                             "(Keras: for l in base.layers[:-N]: l.trainable = "
                                             "False)");
     gtk_box_append(GTK_BOX(bar), self->spin);
-    self->unfreeze_last_button = toolbar_button("Unfreeze last 0", "pane.unfreeze-last");
+    self->unfreeze_last_button = toolbar_button("Unfreeze last 1", "pane.unfreeze-last");
     gtk_box_append(GTK_BOX(bar), self->unfreeze_last_button);
     g_signal_connect_object(self->spin, "value-changed", G_CALLBACK(on_spin_changed), self, 0);
     gtk_box_append(GTK_BOX(self->box), bar);

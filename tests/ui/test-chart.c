@@ -384,6 +384,41 @@ static void test_example(void)
     gtk_window_destroy(GTK_WINDOW(cw.window));
 }
 
+static int count_ink(cairo_surface_t *s)
+{
+    int n = 0, w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) n += d[y * stride + 4 * x + 3] != 0; /* alpha */
+    return n;
+}
+
+/* The hint shows while no series has a point, and only then. */
+static void test_placeholder(void)
+{
+    ThawChart *chart = THAW_CHART(g_object_ref_sink(thaw_chart_new("Loss")));
+    int i = thaw_chart_add_series(chart, "loss", RED, THAW_CHART_LINE);
+    cairo_surface_t *s = draw_chart(chart, 600, 300);
+    int plain = count_ink(s);
+    cairo_surface_destroy(s);
+    thaw_chart_set_placeholder(chart, "Press Run to train");
+    s = draw_chart(chart, 600, 300);
+    int hinted = count_ink(s);
+    cairo_surface_destroy(s);
+    g_assert_cmpint(hinted, >, plain + 100);
+    thaw_chart_append(chart, i, 1, 1.0);
+    thaw_chart_append(chart, i, 2, 2.0);
+    s = draw_chart(chart, 600, 300);
+    int with_points = count_ink(s);
+    cairo_surface_destroy(s);
+    thaw_chart_set_placeholder(chart, NULL);
+    s = draw_chart(chart, 600, 300);
+    g_assert_cmpint(count_ink(s), ==, with_points);
+    cairo_surface_destroy(s);
+    g_object_unref(chart);
+}
+
 int main(int argc, char **argv)
 {
     gtk_test_init(&argc, &argv, NULL);
@@ -394,6 +429,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chart/many-points", test_many_points);
     g_test_add_func("/chart/gaps", test_gaps);
     g_test_add_func("/chart/log-y", test_log_y);
+    g_test_add_func("/chart/placeholder", test_placeholder);
     g_test_add_func("/chart/example", test_example);
     return g_test_run();
 }

@@ -419,6 +419,12 @@ static void test_check_boxes(Fixture *f, gconstpointer data)
 
 static void test_unfreeze_last(Fixture *f, gconstpointer data)
 {
+    /* The API (what the window's win.unfreeze-last calls) shows its N in the spin button. */
+    thaw_model_pane_unfreeze_last(f->pane, 7);
+    GtkWidget *spin7 = find_type(GTK_WIDGET(f->pane), GTK_TYPE_SPIN_BUTTON);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin7)), ==, 7);
+    g_assert_nonnull(find_button(GTK_WIDGET(f->pane), "Unfreeze last 7"));
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin7), 10);
     (void)data;
     int n_base = 0;
     for (int i = 0; i < f->m->n_layers; i++) n_base += f->m->layers[i].in_base;
@@ -426,10 +432,11 @@ static void test_unfreeze_last(Fixture *f, gconstpointer data)
     g_assert_nonnull(spin);
     double lo, hi;
     gtk_spin_button_get_range(GTK_SPIN_BUTTON(spin), &lo, &hi);
-    g_assert_cmpfloat(lo, ==, 0);
+    g_assert_cmpfloat(lo, ==, 1); /* N = 0 is "Freeze all"'s job */
     g_assert_cmpfloat(hi, ==, n_base);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin)), ==, 10);
 
-    const int ns[] = {0, 1, 5, 12, n_base - 1, n_base, 3};
+    const int ns[] = {1, 5, 12, n_base - 1, n_base, 3};
     for (size_t k = 0; k < G_N_ELEMENTS(ns); k++) {
         int n = ns[k];
         /* Start from everything trainable, like a fresh model. */

@@ -390,6 +390,102 @@ static void test_bad_input(void)
     g_rmdir(dir);
 }
 
+/* Writes root/<class>/<i>.png: n_classes classes of n 28x28 grey images
+ * (class c is a bright square in a different corner, plus noise). */
+static void write_folder(const char *root, int n_classes, int n)
+{
+    guint32 seed = 7;
+    for (int c = 0; c < n_classes; c++) {
+        g_autofree char *name = g_strdup_printf("class-%d", c);
+        g_autofree char *dir = g_build_filename(root, name, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        for (int i = 0; i < n; i++) {
+            guint8 px[28 * 28 * 3];
+            for (int y = 0; y < 28; y++)
+                for (int x = 0; x < 28; x++) {
+                    seed = seed * 1664525u + 1013904223u;
+                    gboolean on = (x < 14) == (c & 1) && (y < 14) == ((c >> 1) & 1);
+                    guint8 v = (guint8)((on ? 180 : 30) + (seed >> 27));
+                    px[(y * 28 + x) * 3] = px[(y * 28 + x) * 3 + 1] = px[(y * 28 + x) * 3 + 2] = v;
+                }
+            g_autoptr(GBytes) bytes = g_bytes_new(px, sizeof px);
+            g_autoptr(GdkTexture) t =
+                gdk_memory_texture_new(28, 28, GDK_MEMORY_R8G8B8, bytes, 28 * 3);
+            g_autofree char *file = g_strdup_printf("%s/%04d.png", dir, i);
+            g_assert_true(gdk_texture_save_to_png(t, file));
+        }
+    }
+}
+
+static void remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        GDir *d = g_dir_open(path, 0, NULL);
+        const char *f;
+        while (d && (f = g_dir_read_name(d))) {
+            g_autofree char *p = g_build_filename(path, f, NULL);
+            remove_tree(p);
+        }
+        if (d) g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+static gboolean loading(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->state == THAW_WORKER_LOADING;
+}
+
+static gboolean cancelled_and_back(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->state == THAW_WORKER_PAUSED && r->n_layers > 0 &&
+           r->generation >= (guint)GPOINTER_TO_INT(data) &&
+           g_strcmp0(thaw_window_get_setup(w)->dataset, "fashion-mnist") == 0;
+}
+
+static gboolean classes_are(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->state == THAW_WORKER_PAUSED && r->config.classes == GPOINTER_TO_INT(data);
+}
+
+/* An images folder loads off the main thread with progress, can be
+ * cancelled (the window goes back to what it had), and once loaded brings
+ * its own classes: a new head, a rebuilt tree. */
+static void test_images_folder(void)
+{
+    if (!have_data()) return;
+    g_autofree char *root = g_dir_make_tmp("thaw-folder-XXXXXX", NULL);
+    g_autofree char *big = g_build_filename(root, "big", NULL);
+    g_autofree char *small = g_build_filename(root, "small", NULL);
+    write_folder(big, 2, 3000);
+    write_folder(small, 3, 30);
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    guint gen = thaw_window_get_last_report(w)->generation;
+
+    activate(w, "open-images-from", g_variant_new_string(big));
+    wait_for(w, loading, NULL, "the folder load");
+    activate(w, "cancel-load", NULL);
+    wait_for(w, cancelled_and_back, GINT_TO_POINTER(gen + 2), "the cancel and the reload");
+    g_assert_null(thaw_window_get_error(w)); /* a cancel is not an error */
+
+    activate(w, "open-images-from", g_variant_new_string(small));
+    wait_for(w, classes_are, GINT_TO_POINTER(3), "the 3-class folder");
+    ThawReport *r = thaw_window_get_last_report(w);
+    g_assert_cmpint(r->n_train, ==, 3 * 10); /* K = 10 per class */
+    thaw_model *m = thaw_model_pane_get_model(thaw_window_get_model_pane(w));
+    g_assert_cmpint(m->cfg.classes, ==, 3);
+    activate(w, "step", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(1), "a step on the folder");
+    close_window(w);
+    remove_tree(root);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -411,6 +507,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/run", test_run);
     g_test_add_func("/window/preset-bn-column", test_preset_bn_column);
     g_test_add_func("/window/bad-input", test_bad_input);
+    g_test_add_func("/window/images-folder", test_images_folder);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
