@@ -531,7 +531,6 @@ void thaw_chart_set_placeholder(ThawChart *self, const char *text)
     g_return_if_fail(THAW_IS_CHART(self));
     if (g_strcmp0(self->placeholder, text) == 0) return;
     g_free(self->placeholder);
-    g_free(self->y_label_sample);
     self->placeholder = g_strdup(text);
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -723,6 +722,7 @@ static void thaw_chart_finalize(GObject *object)
     ThawChart *self = THAW_CHART(object);
     g_free(self->title);
     g_free(self->placeholder);
+    g_free(self->y_label_sample);
     g_free(self->x_label);
     g_free(self->y_unit);
     g_free(self->hover_text);

@@ -419,6 +419,43 @@ static void test_placeholder(void)
     g_object_unref(chart);
 }
 
+/* Charts stacked in the window share their plot's left edge when they
+ * reserve the same label width, whatever their own tick labels are. */
+static void test_y_label_sample(void)
+{
+    ThawChart *a = THAW_CHART(g_object_ref_sink(thaw_chart_new("Loss")));
+    ThawChart *b = THAW_CHART(g_object_ref_sink(thaw_chart_new("Accuracy")));
+    thaw_chart_set_y_label_sample(a, "100%");
+    thaw_chart_set_y_label_sample(b, "100%");
+    thaw_chart_set_placeholder(b, "hint"); /* other setters leave the sample alone */
+    thaw_chart_set_y_range(b, 0, 100);
+    thaw_chart_set_y_unit(b, "%");
+    int sa = thaw_chart_add_series(a, "loss", RED, THAW_CHART_LINE);
+    int sb = thaw_chart_add_series(b, "acc", RED, THAW_CHART_LINE);
+    thaw_chart_append(a, sa, 0, 0.5);
+    thaw_chart_append(a, sa, 10, 2.5);
+    thaw_chart_append(b, sb, 0, 50);
+    thaw_chart_append(b, sb, 10, 90);
+    GtkWidget *win = gtk_window_new();
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gtk_window_set_default_size(GTK_WINDOW(win), 600, 600);
+    gtk_widget_set_vexpand(GTK_WIDGET(a), TRUE);
+    gtk_widget_set_vexpand(GTK_WIDGET(b), TRUE);
+    gtk_box_append(GTK_BOX(box), GTK_WIDGET(a));
+    gtk_box_append(GTK_BOX(box), GTK_WIDGET(b));
+    gtk_window_set_child(GTK_WINDOW(win), box);
+    gtk_window_present(GTK_WINDOW(win));
+    while (gtk_widget_get_width(GTK_WIDGET(b)) == 0) g_main_context_iteration(NULL, TRUE);
+    graphene_rect_t ra, rb;
+    g_assert_true(thaw_chart_get_plot_area(a, &ra));
+    g_assert_true(thaw_chart_get_plot_area(b, &rb));
+    g_assert_cmpfloat(ra.origin.x, ==, rb.origin.x);
+    g_assert_cmpfloat(ra.size.width, ==, rb.size.width);
+    gtk_window_destroy(GTK_WINDOW(win));
+    g_object_unref(a);
+    g_object_unref(b);
+}
+
 int main(int argc, char **argv)
 {
     gtk_test_init(&argc, &argv, NULL);
@@ -430,6 +467,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chart/gaps", test_gaps);
     g_test_add_func("/chart/log-y", test_log_y);
     g_test_add_func("/chart/placeholder", test_placeholder);
+    g_test_add_func("/chart/y-label-sample", test_y_label_sample);
     g_test_add_func("/chart/example", test_example);
     return g_test_run();
 }
