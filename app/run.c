@@ -89,8 +89,8 @@ static thaw_status cancelled(thaw_error *err)
  * folder (every class, K per class; validation on val_dataset, or on the
  * whole folder when none is given). */
 static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_dataset *train,
-                             thaw_dataset *val, char *desc, size_t desc_size, Progress *prog,
-                             thaw_error *err)
+                             thaw_dataset *val, char ***names, char *desc, size_t desc_size,
+                             Progress *prog, thaw_error *err)
 {
     g_autoptr(GError) gerr = NULL;
     ThawSetupDataKind kind;
@@ -112,6 +112,12 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
             if (st != THAW_OK) thaw_dataset_free(train);
         }
         snprintf(desc, desc_size, "Fashion-MNIST classes 5-9");
+        static const char *const fashion[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                              "Bag",         "Ankle boot"};
+        *names = g_new0(char *, 6);
+        for (int i = 0; i < 5; i++)
+            (*names)[i] = g_strdup(fashion[thaw_scenario_target_classes[i]]);
         return st;
     }
     thaw_folder_options fo = {.h = base->cfg.in_h, .w = base->cfg.in_w, .c = base->cfg.in_c};
@@ -127,6 +133,8 @@ static thaw_status load_data(const ThawSetup *s, const thaw_model *base, thaw_da
     int *classes = g_new(int, n_classes);
     for (int i = 0; i < n_classes; i++) classes[i] = i;
     st = thaw_dataset_subset(train, &folder.data, classes, n_classes, s->k, s->data_seed, err);
+    *names = g_new0(char *, n_classes + 1);
+    for (int i = 0; i < n_classes; i++) (*names)[i] = g_strdup(folder.class_names[i]);
     thaw_folder_free(&folder);
     g_autofree char *vdir = NULL;
     if (st == THAW_OK && s->val_dataset && *s->val_dataset) {
@@ -166,6 +174,7 @@ struct ThawRun {
     thaw_model *base, *model;
     char *base_path;
     thaw_dataset train, val;
+    char **class_names; /* the target's, in label order */
     char data_desc[512];
 
     thaw_optimizer opt;
@@ -207,8 +216,8 @@ thaw_status thaw_run_new_full(ThawRun **out, const ThawSetup *s, ThawRunProgress
     if (progress_phase(&prog, 0.0, 0.2, "reading the model '%s'", s->model)) st = cancelled(err);
     if (st == THAW_OK) st = thaw_scenario_load_model(&r->base, s, false, &r->base_path, err);
     if (st == THAW_OK)
-        st = load_data(s, r->base, &r->train, &r->val, r->data_desc, sizeof r->data_desc, &prog,
-                       err);
+        st = load_data(s, r->base, &r->train, &r->val, &r->class_names, r->data_desc,
+                       sizeof r->data_desc, &prog, err);
     if (st == THAW_OK && progress_phase(&prog, 0.95, 1.0, "building the model"))
         st = cancelled(err);
     if (st == THAW_OK && s->batch > r->train.n)
@@ -272,6 +281,7 @@ void thaw_run_free(ThawRun *r)
     g_free(r->base_path);
     thaw_dataset_free(&r->train);
     thaw_dataset_free(&r->val);
+    g_strfreev(r->class_names);
     free(r->perm);
     free(r->x);
     free(r->y);
@@ -302,6 +312,10 @@ const thaw_dataset *thaw_run_train_data(const ThawRun *r)
 const thaw_dataset *thaw_run_val_data(const ThawRun *r)
 {
     return &r->val;
+}
+const char *const *thaw_run_class_names(const ThawRun *r)
+{
+    return (const char *const *)r->class_names;
 }
 const ThawSetup *thaw_run_setup(const ThawRun *r)
 {

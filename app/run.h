@@ -73,6 +73,9 @@ const char *thaw_run_base_path(const ThawRun *r);
 const char *thaw_run_data_description(const ThawRun *r); /* "Fashion-MNIST classes 5-9" */
 const thaw_dataset *thaw_run_train_data(const ThawRun *r);
 const thaw_dataset *thaw_run_val_data(const ThawRun *r);
+/* The target classes' names, in label order (Fashion-MNIST's "Sandal",
+ * ...; an image folder's sub-folder names), NULL-terminated. */
+const char *const *thaw_run_class_names(const ThawRun *r);
 const ThawSetup *thaw_run_setup(const ThawRun *r);
 
 int thaw_run_epoch(const ThawRun *r); /* the current (or last) epoch, 1-based */

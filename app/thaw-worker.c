@@ -50,8 +50,21 @@ static void bn_stats_unref(ThawBnStats *b)
     if (b) g_atomic_rc_box_release_full(b, (GDestroyNotify)bn_stats_clear);
 }
 
+static void job_free(ThawJobResult *j)
+{
+    g_free(j->error);
+    g_free(j->pixels);
+    g_free(j->labels);
+    g_free(j->probs_train);
+    g_free(j->probs_infer);
+    g_free(j);
+}
+
 static void report_clear(ThawReport *r)
 {
+    for (guint i = 0; i < r->n_jobs; i++) job_free(r->jobs[i]);
+    g_free(r->jobs);
+    g_strfreev(r->class_names);
     for (guint i = 0; i < r->n_markers; i++) g_free(r->markers[i].label);
     g_free(r->markers);
     g_free(r->points);
@@ -134,6 +147,8 @@ typedef enum {
     CMD_SET_LR,
     CMD_SET_BASE_TRAINING,
     CMD_SAVE,
+    CMD_PREDICT,
+    CMD_BATCHMATES,
     CMD_QUIT,
 } CmdKind;
 
@@ -144,6 +159,8 @@ typedef struct {
     double f;
     ThawSetup *setup; /* CMD_RESET, may be NULL */
     guint8 *flags;    /* CMD_SET_TRAINABLE_ALL: i of them */
+    int args[3];      /* jobs: first/image, count/batch, batch/reps */
+    guint id;         /* jobs */
     char *label;      /* CMD_SET_TRAINABLE_ALL (may be NULL), CMD_SAVE: the path */
 } Cmd;
 
@@ -186,6 +203,8 @@ struct _ThawWorker {
     guint64 knob_serial;
     char *message;
     gboolean message_is_error;
+    GPtrArray *jobs; /* of ThawJobResult, not yet put in a report */
+    guint next_job;  /* main thread: the last id handed out */
 };
 
 G_DEFINE_FINAL_TYPE(ThawWorker, thaw_worker, G_TYPE_OBJECT)
@@ -255,6 +274,17 @@ static void post(ThawWorker *w, ThawReport *r)
             r->val_epoch_loss = old->val_epoch_loss;
             r->val_epoch_acc = old->val_epoch_acc;
         }
+        if (old->n_jobs) {
+            ThawJobResult **j = g_new(ThawJobResult *, old->n_jobs + r->n_jobs);
+            memcpy(j, old->jobs, old->n_jobs * sizeof *j);
+            if (r->n_jobs) memcpy(j + old->n_jobs, r->jobs, r->n_jobs * sizeof *j);
+            g_free(r->jobs);
+            g_free(old->jobs);
+            old->jobs = NULL;
+            r->jobs = j;
+            r->n_jobs += old->n_jobs;
+            old->n_jobs = 0;
+        }
         if (old->message) {
             char *mine = g_steal_pointer(&r->message);
             r->message = g_steal_pointer(&old->message);
@@ -311,6 +341,8 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
         r->val_epoch_acc = w->val_acc;
     }
     r->knob_serial = w->knob_serial;
+    r->n_jobs = w->jobs->len;
+    r->jobs = (ThawJobResult **)g_ptr_array_steal(w->jobs, NULL);
     r->message = g_steal_pointer(&w->message);
     r->message_is_error = w->message_is_error;
     if (w->run) {
@@ -330,6 +362,7 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
         r->bn_momentum = m->bn_momentum;
         r->model_path = g_strdup(thaw_run_base_path(w->run));
         r->data_description = g_strdup(thaw_run_data_description(w->run));
+        r->class_names = g_strdupv((char **)thaw_run_class_names(w->run));
         r->n_train = thaw_run_train_data(w->run)->n;
         r->n_val = thaw_run_val_data(w->run)->n;
     }
@@ -419,6 +452,75 @@ static void fail(ThawWorker *w, const char *msg)
     w->error = g_strdup(msg);
 }
 
+/* Worker thread: PREDICT (see ThawJobResult). */
+static void job_predict(ThawWorker *w, ThawJobResult *j, int first, int count)
+{
+    const thaw_dataset *v = thaw_run_val_data(w->run);
+    thaw_model *m = thaw_run_model(w->run);
+    thaw_error err;
+    thaw_error_clear(&err);
+    first = CLAMP(first, 0, MAX(v->n - 1, 0));
+    count = CLAMP(count, 0, v->n - first);
+    size_t img = (size_t)v->h * v->w * v->c;
+    j->first = first, j->n = count, j->h = v->h, j->w = v->w, j->c = v->c;
+    j->pixels = g_memdup2(v->x + (size_t)first * img, (gsize)count * img * sizeof(float));
+    j->labels = g_memdup2(v->y + first, (gsize)count * sizeof(int32_t));
+    j->probs_train = g_new(float, (gsize)count * j->classes);
+    j->probs_infer = g_new(float, (gsize)count * j->classes);
+    const float *x = v->x + (size_t)first * img;
+    if (count > 0 &&
+        (thaw_model_predict(m, x, count, j->batch, false, 0, j->probs_infer, &err) != THAW_OK ||
+         thaw_model_predict(m, x, count, j->batch, true, thaw_run_setup(w->run)->seed,
+                            j->probs_train, &err) != THAW_OK))
+        j->error = g_strdup(err.msg);
+}
+
+/* Worker thread: BATCHMATES (see ThawJobResult). */
+static void job_batchmates(ThawWorker *w, ThawJobResult *j, int image, int reps)
+{
+    const thaw_dataset *v = thaw_run_val_data(w->run);
+    thaw_model *m = thaw_run_model(w->run);
+    thaw_error err;
+    thaw_error_clear(&err);
+    if (image < 0 || image >= v->n || j->batch > v->n || reps < 1) {
+        j->error = g_strdup_printf("batch-mates: image %d, batch %d, %d repetitions do not fit "
+                                   "%d validation images",
+                                   image, j->batch, reps, v->n);
+        return;
+    }
+    size_t img = (size_t)v->h * v->w * v->c;
+    j->first = image, j->n = reps, j->h = v->h, j->w = v->w, j->c = v->c;
+    j->pixels = g_memdup2(v->x + (size_t)image * img, img * sizeof(float));
+    j->labels = g_memdup2(v->y + image, sizeof(int32_t));
+    j->probs_train = g_new(float, (gsize)reps * j->classes);
+    j->probs_infer = g_new(float, j->classes);
+    float *x = g_new(float, (gsize)j->batch *img);
+    float *p = g_new(float, (gsize)j->batch * j->classes);
+    int *perm = g_new(int, v->n);
+    thaw_rng rng;
+    thaw_rng_seed(&rng, thaw_run_setup(w->run)->seed, 0xba7c4u + (guint)image);
+    /* its inference-mode answer does not depend on any batch */
+    memcpy(x, v->x + (size_t)image * img, img * sizeof(float));
+    thaw_status st = thaw_model_predict(m, x, 1, 1, false, 0, j->probs_infer, &err);
+    for (int r = 0; st == THAW_OK && r < reps; r++) {
+        /* the image first, then batch - 1 others drawn without replacement */
+        for (int i = 0; i < v->n; i++) perm[i] = i;
+        thaw_shuffle(perm, v->n, &rng);
+        int filled = 1;
+        for (int i = 0; filled < j->batch && i < v->n; i++)
+            if (perm[i] != image)
+                memcpy(x + (size_t)filled++ * img, v->x + (size_t)perm[i] * img,
+                       img * sizeof(float));
+        uint64_t dropout_seed = ((uint64_t)thaw_rng_u32(&rng) << 32) | thaw_rng_u32(&rng);
+        st = thaw_model_predict(m, x, j->batch, j->batch, true, dropout_seed, p, &err);
+        memcpy(j->probs_train + (size_t)r * j->classes, p, j->classes * sizeof(float));
+    }
+    if (st != THAW_OK) j->error = g_strdup(err.msg);
+    g_free(x);
+    g_free(p);
+    g_free(perm);
+}
+
 /* Worker thread: applies one command; FALSE for quit. */
 static gboolean apply(ThawWorker *w, Cmd *c)
 {
@@ -499,6 +601,25 @@ static gboolean apply(ThawWorker *w, Cmd *c)
             bad = FALSE;
         }
         add_message(&w->message, &w->message_is_error, msg, bad);
+        break;
+    }
+    case CMD_PREDICT:
+    case CMD_BATCHMATES: {
+        ThawJobResult *j = g_new0(ThawJobResult, 1);
+        j->kind = c->kind == CMD_PREDICT ? THAW_JOB_PREDICT : THAW_JOB_BATCHMATES;
+        j->id = c->id;
+        if (!m) {
+            j->error = g_strdup("no model is loaded");
+        } else {
+            j->classes = m->cfg.classes;
+            int batch = c->kind == CMD_PREDICT ? c->args[2] : c->args[1];
+            j->batch = batch > 0 ? batch : thaw_run_setup(w->run)->batch;
+            if (c->kind == CMD_PREDICT)
+                job_predict(w, j, c->args[0], c->args[1]);
+            else
+                job_batchmates(w, j, c->args[0], c->args[2]);
+        }
+        g_ptr_array_add(w->jobs, j);
         break;
     }
     case CMD_SET_BASE_TRAINING:
@@ -641,6 +762,30 @@ void thaw_worker_save(ThawWorker *w, const char *path)
     g_async_queue_push(w->queue, c);
 }
 
+static guint send_job(ThawWorker *w, CmdKind kind, int a, int b, int c)
+{
+    g_return_val_if_fail(THAW_IS_WORKER(w), 0);
+    guint id = ++w->next_job;
+    if (!w->thread) return id;
+    Cmd *cmd = g_new0(Cmd, 1);
+    cmd->kind = kind;
+    cmd->args[0] = a, cmd->args[1] = b, cmd->args[2] = c;
+    cmd->id = id;
+    g_async_queue_push(w->queue, cmd);
+    return id;
+}
+
+guint thaw_worker_predict(ThawWorker *w, int first, int count, int batch)
+{
+    return send_job(w, CMD_PREDICT, first, count, batch);
+}
+
+guint thaw_worker_batchmates(ThawWorker *w, int image, int batch, int reps)
+{
+    g_return_val_if_fail(batch >= 1 && reps >= 1, 0);
+    return send_job(w, CMD_BATCHMATES, image, batch, reps);
+}
+
 void thaw_worker_cancel_load(ThawWorker *w)
 {
     g_return_if_fail(THAW_IS_WORKER(w));
@@ -701,6 +846,7 @@ static void thaw_worker_finalize(GObject *object)
     g_array_free(w->points, TRUE);
     g_free(w->load_what);
     g_free(w->message);
+    g_ptr_array_unref(w->jobs);
     G_OBJECT_CLASS(thaw_worker_parent_class)->finalize(object);
 }
 
@@ -723,6 +869,7 @@ static void thaw_worker_init(ThawWorker *w)
     w->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
     w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
     w->points = g_array_new(FALSE, FALSE, sizeof(ThawStepPoint));
+    w->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
     w->last_loss = w->last_acc = NAN;
 }
 

@@ -61,6 +61,33 @@ typedef struct {
     double loss, acc; /* the batch's loss and accuracy (training mode) */
 } ThawStepPoint;
 
+/* One-shot jobs: run on the worker thread between two steps (a running
+ * worker goes on afterwards); each result arrives once, in a report. */
+typedef enum {
+    THAW_JOB_PREDICT,    /* validation images predicted in both modes */
+    THAW_JOB_BATCHMATES, /* one validation image in many random training-mode batches */
+} ThawJobKind;
+
+typedef struct {
+    ThawJobKind kind;
+    guint id;    /* what the thaw_worker_* call returned */
+    char *error; /* NULL on success */
+    int classes;
+    int batch; /* the training-mode batch size */
+    /* PREDICT: validation images first .. first + n - 1, their raw pixels
+     * (n, h, w, c), labels, and softmax probabilities (n, classes) in
+     * training mode (batches of `batch` in order, dropout seeded by the
+     * setup's seed: what `thaw-cli compare` computes) and inference mode.
+     * BATCHMATES: image `first`; probs_train holds n rows (one per random
+     * batch of `batch` validation images around it, each with its own
+     * dropout seed), probs_infer one row (its inference-mode answer), and
+     * pixels/labels that one image. */
+    int first, n, h, w, c;
+    float *pixels;
+    int32_t *labels;
+    float *probs_train, *probs_infer;
+} ThawJobResult;
+
 /* One snapshot. Read-only once delivered. */
 typedef struct {
     ThawWorkerState state;
@@ -96,6 +123,7 @@ typedef struct {
     float bn_momentum; /* the model's override, < 0: the preset's default */
     char *model_path;  /* the base model's file */
     char *data_description;
+    char **class_names; /* the target's, in label order */
     int n_train, n_val; /* images */
     ThawBnStats *bn;    /* the last step's BN statistics, NULL before the first */
     char *error;        /* state FAILED: why */
@@ -109,6 +137,9 @@ typedef struct {
      * NULL when there is none. */
     char *message;
     gboolean message_is_error;
+    /* Results of one-shot jobs since the last delivered report. */
+    ThawJobResult **jobs;
+    guint n_jobs;
 } ThawReport;
 
 #define THAW_TYPE_REPORT (thaw_report_get_type())
@@ -147,6 +178,15 @@ void thaw_worker_set_base_training(ThawWorker *w, thaw_tristate training);
  * written atomically, with the optimizer state); the outcome arrives as a
  * report's message. */
 void thaw_worker_save(ThawWorker *w, const char *path);
+
+/* Predicts count validation images from first (clamped to the set) in both
+ * modes, training mode in batches of `batch` (0: the setup's). Returns the
+ * job's id. */
+guint thaw_worker_predict(ThawWorker *w, int first, int count, int batch);
+/* The batch-mates experiment: validation image `image` predicted in
+ * training mode inside reps random batches of size batch (its mates drawn
+ * from the other validation images), and once in inference mode. */
+guint thaw_worker_batchmates(ThawWorker *w, int image, int batch, int reps);
 
 /* Stops a load under way (an image folder stops within an image); the
  * worker then reports FAILED with `cancelled` set. No effect otherwise.

@@ -1,10 +1,11 @@
-/* Training step, prediction and evaluation. */
+/* Training step, prediction, evaluation and BatchNorm re-estimation. */
 #include "model/train.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/batchnorm.h"
 #include "kernels/loss.h"
 #include "model/model-private.h"
 
@@ -203,6 +204,167 @@ thaw_status thaw_model_evaluate(thaw_model *m, const float *x, const int32_t *la
     res->loss = e.loss_sum / n;
     res->accuracy = (double)e.correct / n;
     return THAW_OK;
+}
+
+/* ------------------------------------------------ BatchNorm re-estimation */
+
+static bool reestimate_picks(const thaw_layer *l, bool base_only)
+{
+    return l->kind == THAW_LAYER_BATCHNORM && (l->in_base || !base_only);
+}
+
+/* The knobs the re-estimation pass changes, saved so they can be put back. */
+typedef struct reestimate_saved {
+    thaw_preset preset;
+    thaw_layer_mode *manual; /* (n_layers) */
+    thaw_layer_mode *mode;   /* (n_layers) */
+    bool *reach;             /* (n_layers) */
+} reestimate_saved;
+
+/* Runs the pass under THAW_PRESET_MANUAL: every BN layer normalises with its
+ * batch statistics, no dropout, nothing trained, no moving-statistics update
+ * (the caller folds the batch statistics in itself). */
+static void reestimate_enter(thaw_model *m, reestimate_saved *s)
+{
+    s->preset = m->preset;
+    for (int i = 0; i < m->n_layers; i++) {
+        thaw_layer *l = &m->layers[i];
+        s->manual[i] = l->manual;
+        s->mode[i] = l->mode;
+        s->reach[i] = m->reach[i];
+        l->manual = (thaw_layer_mode){.bn_batch_stats = l->kind == THAW_LAYER_BATCHNORM};
+    }
+    m->preset = THAW_PRESET_MANUAL;
+}
+
+static void reestimate_leave(thaw_model *m, const reestimate_saved *s)
+{
+    m->preset = s->preset;
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].manual = s->manual[i];
+        m->layers[i].mode = s->mode[i];
+        m->reach[i] = s->reach[i];
+    }
+}
+
+/* Folds one batch into the sums of every picked layer: the batch mean, and
+ * the batch variance as the preset feeds it to the moving average (the
+ * kernel's momentum-0 update applies the variance convention, so training
+ * steps and re-estimation share one definition). */
+static void reestimate_accumulate(thaw_model *m, double *sums, float *tmp, int n, bool base_only,
+                                  thaw_bn_var_mode var_mode)
+{
+    size_t off = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const thaw_layer *l = &m->layers[i];
+        if (!reestimate_picks(l, base_only)) continue;
+        int c = l->oc;
+        memset(tmp, 0, 2 * (size_t)c * sizeof(float));
+        thaw_bn_update_moving(tmp, tmp + c, l->bn_mean, l->bn_var, c, (size_t)n * l->oh * l->ow,
+                              0.0f, var_mode, l->eps);
+        for (int j = 0; j < 2 * c; j++) sums[off + (size_t)j] += tmp[j];
+        off += 2 * (size_t)c;
+    }
+}
+
+thaw_status thaw_model_reestimate_bn(thaw_model *m, const float *x, int n, int batch,
+                                     bool base_only, thaw_error *err)
+{
+    if (!x) return thaw_error_set(err, THAW_ERR_ARG, "BatchNorm re-estimation: no images");
+    if (n < 1)
+        return thaw_error_set(err, THAW_ERR_ARG,
+                              "BatchNorm re-estimation needs at least one image, not %d", n);
+    if (batch < 1)
+        return thaw_error_set(err, THAW_ERR_ARG,
+                              "BatchNorm re-estimation: batch size %d must be > 0", batch);
+    thaw_status st = thaw_model_reserve(m, batch < n ? batch : n, err);
+    if (st != THAW_OK) return st;
+
+    size_t n_sums = 0;
+    int max_c = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const thaw_layer *l = &m->layers[i];
+        if (!reestimate_picks(l, base_only)) continue;
+        n_sums += 2 * (size_t)l->oc;
+        if (l->oc > max_c) max_c = l->oc;
+    }
+    if (n_sums == 0) return THAW_OK; /* no BatchNorm layer to re-estimate */
+
+    size_t nl = (size_t)m->n_layers;
+    double *sums = calloc(n_sums, sizeof *sums);
+    float *tmp = malloc(2 * (size_t)max_c * sizeof *tmp);
+    reestimate_saved saved = {
+        .manual = malloc(nl * sizeof *saved.manual),
+        .mode = malloc(nl * sizeof *saved.mode),
+        .reach = malloc(nl * sizeof *saved.reach),
+    };
+    if (!sums || !tmp || !saved.manual || !saved.mode || !saved.reach) {
+        st =
+            thaw_error_set(err, THAW_ERR_NOMEM, "out of memory re-estimating BatchNorm statistics");
+        goto out;
+    }
+
+    thaw_bn_var_mode var_mode = thaw_preset_get(m->preset)->var_mode;
+    /* Dropout is off, so this stream is never drawn from; passing it keeps
+     * the model's own stream out of reach all the same. */
+    thaw_rng unused;
+    thaw_rng_seed(&unused, 0, 0);
+    size_t img = (size_t)m->cfg.in_h * m->cfg.in_w * m->cfg.in_c;
+    uint64_t k = 0;
+    reestimate_enter(m, &saved);
+    for (int first = 0; first < n; first += batch) {
+        if (atomic_load(&m->cancel)) {
+            st = thaw_error_set(err, THAW_ERR_CANCELLED,
+                                "BatchNorm re-estimation cancelled after %d of %d images; "
+                                "moving statistics left as they were",
+                                first, n);
+            break;
+        }
+        int count = n - first < batch ? n - first : batch;
+        st = thaw_model_forward_pass(m, x + (size_t)first * img, count, THAW_PHASE_FIT, &unused,
+                                     err);
+        if (st != THAW_OK) break;
+        reestimate_accumulate(m, sums, tmp, count, base_only, var_mode);
+        k++;
+    }
+    reestimate_leave(m, &saved);
+    if (st != THAW_OK) goto out;
+
+    /* Check everything before writing anything: all or nothing. */
+    size_t off = 0;
+    for (int i = 0; i < m->n_layers && st == THAW_OK; i++) {
+        const thaw_layer *l = &m->layers[i];
+        if (!reestimate_picks(l, base_only)) continue;
+        for (size_t j = 0; j < 2 * (size_t)l->oc; j++)
+            if (!isfinite((float)(sums[off + j] / (double)k))) {
+                st = thaw_error_set(err, THAW_ERR_NONFINITE,
+                                    "layer %s: re-estimated %s is not finite; moving statistics "
+                                    "left as they were",
+                                    l->name, j < (size_t)l->oc ? "mean" : "variance");
+                break;
+            }
+        off += 2 * (size_t)l->oc;
+    }
+    off = 0;
+    for (int i = 0; i < m->n_layers && st == THAW_OK; i++) {
+        thaw_layer *l = &m->layers[i];
+        if (!reestimate_picks(l, base_only)) continue;
+        float *mm = thaw_param_data(m, &m->params[l->first_param + 2]);
+        float *mv = thaw_param_data(m, &m->params[l->first_param + 3]);
+        for (int j = 0; j < l->oc; j++) {
+            mm[j] = (float)(sums[off + (size_t)j] / (double)k);
+            mv[j] = (float)(sums[off + (size_t)l->oc + (size_t)j] / (double)k);
+        }
+        l->bn_batches = k;
+        off += 2 * (size_t)l->oc;
+    }
+out:
+    free(sums);
+    free(tmp);
+    free(saved.manual);
+    free(saved.mode);
+    free(saved.reach);
+    return st;
 }
 
 void thaw_model_request_cancel(thaw_model *m)

@@ -1,9 +1,10 @@
 /* The training-step API a worker thread drives: one step, evaluation,
- * prediction in either mode, cancellation between batches, and a per-step
- * report copied out for the caller. */
+ * prediction in either mode, BatchNorm re-estimation, cancellation between
+ * batches, and a per-step report copied out for the caller. */
 #ifndef THAW_MODEL_TRAIN_H
 #define THAW_MODEL_TRAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model/model.h"
@@ -60,6 +61,42 @@ typedef struct thaw_eval_result {
 thaw_status thaw_model_evaluate(thaw_model *m, const float *x, const int32_t *labels, int n,
                                 int batch, bool training, uint64_t dropout_seed,
                                 thaw_eval_result *res, thaw_error *err);
+
+/* Re-estimates the BatchNorm moving statistics over n images x (n, in_h,
+ * in_w, in_c), as PyTorch users do after SWA or fine-tuning
+ * (torch.optim.swa_utils.update_bn: reset_running_stats(), momentum=None, a
+ * forward pass over the data in train mode). For every BatchNorm layer (only
+ * the base model's, in_base, when base_only) the old moving statistics are
+ * forgotten and replaced by the plain average over the batches of x, taken in
+ * order: full batches of `batch` images and a final partial batch if n is not
+ * a multiple. Every batch counts 1/k of k batches whatever its size (a partial
+ * batch weighs as much as a full one), as PyTorch's cumulative average does.
+ *
+ * Every BN layer, picked or not, normalises with its own batch statistics in
+ * the pass, so a layer sees the input it would see in a training step with
+ * every BN in training mode. The variance folded in is the preset's
+ * (thaw_preset_get(m->preset)->var_mode: unbiased m/(m-1) for PyTorch and
+ * tf.keras, biased for Keras 3, m/(m-1-eps) for keras-2.2), with m = images *
+ * height * width of that batch. The average is summed in double and divided
+ * by k at the end: mathematically the recursion with momentum 1 - 1/k
+ * (batchnorm.h), without the drift a float momentum brings for large k, and
+ * the arena is written only once everything succeeded. Dropout is off:
+ * update_bn runs it in train mode, but dropout only sits in the head after
+ * global pooling, where no BN follows it, so this is exact and leaves the
+ * model's dropout stream untouched. Head BN layers (none in the current
+ * graphs) come after the base, so base_only cannot change what the base sees.
+ *
+ * Only the moving statistics change (and each picked layer's bn_batches, set
+ * to the number of batches): weights, gamma/beta, optimizer state, rng, step
+ * count, preset, trainable flags, manual knobs and resolved modes are left as
+ * they were (activation buffers and the layers' last batch statistics,
+ * bn_mean/bn_var, are overwritten, as by a prediction). Polls
+ * the cancel flag before each batch. On any failure (THAW_ERR_CANCELLED,
+ * THAW_ERR_NOMEM, THAW_ERR_NONFINITE when an average is not finite) the moving
+ * statistics are left exactly as they were. n < 1, batch < 1 or no x:
+ * THAW_ERR_ARG. */
+thaw_status thaw_model_reestimate_bn(thaw_model *m, const float *x, int n, int batch,
+                                     bool base_only, thaw_error *err);
 
 /* Asks a running evaluate() to stop after its current batch; thread-safe. */
 void thaw_model_request_cancel(thaw_model *m);

@@ -361,6 +361,136 @@ static void test_cancel_load(void)
     ctx_clear(&c);
 }
 
+static gboolean has_jobs(ThawReport *r, gpointer data)
+{
+    GPtrArray *jobs = data;
+    for (guint i = 0; i < r->n_jobs; i++) {
+        ThawJobResult *copy = g_new0(ThawJobResult, 1);
+        *copy = *r->jobs[i];
+        gsize img = (gsize)copy->h * copy->w * copy->c;
+        gsize rows = copy->kind == THAW_JOB_PREDICT ? copy->n : 1;
+        copy->error = g_strdup(copy->error);
+        copy->pixels = g_memdup2(copy->pixels, rows * img * sizeof(float));
+        copy->labels = g_memdup2(copy->labels, rows * sizeof(int32_t));
+        copy->probs_train = g_memdup2(copy->probs_train, (gsize)copy->n * copy->classes * 4);
+        copy->probs_infer = g_memdup2(copy->probs_infer, rows * copy->classes * 4);
+        g_ptr_array_add(jobs, copy);
+    }
+    return jobs->len >= 3;
+}
+
+/* jobs->pdata[0] holds the id waited for; results are appended after it. */
+static gboolean has_job_id(ThawReport *r, gpointer data)
+{
+    GPtrArray *jobs = data;
+    for (guint i = 0; i < r->n_jobs; i++)
+        if (r->jobs[i]->id == GPOINTER_TO_UINT(jobs->pdata[0])) {
+            ThawJobResult *copy = g_new0(ThawJobResult, 1);
+            copy->id = r->jobs[i]->id;
+            copy->error = g_strdup(r->jobs[i]->error);
+            g_ptr_array_add(jobs, copy);
+            return TRUE;
+        }
+    return FALSE;
+}
+
+static void job_copy_free(ThawJobResult *j)
+{
+    if (!j) return;
+    g_free(j->error);
+    g_free(j->pixels);
+    g_free(j->labels);
+    g_free(j->probs_train);
+    g_free(j->probs_infer);
+    g_free(j);
+}
+
+/* One-shot jobs: predictions in both modes equal what `thaw-cli compare`
+ * computes (thaw_model_predict on the same model, images, batch and
+ * dropout seed); the batch-mates experiment changes the training-mode
+ * answer with the batch and never the inference-mode one. The pytorch
+ * preset keeps a frozen BN in training mode, so the batch matters. */
+static void test_jobs(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup(2);
+    s->preset = THAW_PRESET_PYTORCH;
+    s->dropout = 0; /* the batch alone makes training-mode answers differ */
+    Ctx c;
+    ctx_init(&c);
+    ThawWorker *w = thaw_worker_new(s);
+    g_signal_connect(w, "report", G_CALLBACK(on_report), &c);
+    wait_until(&c, paused_at_step, GINT_TO_POINTER(0));
+    g_assert_cmpstr(c.last->class_names[0], ==, "Sandal");
+    g_assert_cmpstr(c.last->class_names[4], ==, "Ankle boot");
+    guint id = thaw_worker_predict(w, 5, 30, 10);
+    guint b1 = thaw_worker_batchmates(w, 7, 1, 4);
+    guint b20 = thaw_worker_batchmates(w, 7, 20, 4);
+    g_assert_true(id && b1 == id + 1 && b20 == id + 2);
+    GPtrArray *jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_copy_free);
+    c.until = NULL;
+    wait_until(&c, has_jobs, jobs);
+    ThawJobResult *p = jobs->pdata[0], *j1 = jobs->pdata[1], *j20 = jobs->pdata[2];
+    g_assert_null(p->error);
+    g_assert_cmpuint(p->id, ==, id);
+    g_assert_cmpint(p->kind, ==, THAW_JOB_PREDICT);
+    g_assert_cmpint(p->first, ==, 5);
+    g_assert_cmpint(p->n, ==, 30);
+    g_assert_cmpint(p->classes, ==, 5);
+
+    /* the same numbers, computed directly */
+    ThawRun *run = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_run_new(&run, s, NULL, &err), ==, THAW_OK);
+    const thaw_dataset *v = thaw_run_val_data(run);
+    size_t img = (size_t)v->h * v->w * v->c;
+    float *pi = g_new(float, 30 * 5), *pt = g_new(float, 30 * 5);
+    g_assert_cmpint(
+        thaw_model_predict(thaw_run_model(run), v->x + 5 * img, 30, 10, false, 0, pi, &err), ==,
+        THAW_OK);
+    g_assert_cmpint(
+        thaw_model_predict(thaw_run_model(run), v->x + 5 * img, 30, 10, true, s->seed, pt, &err),
+        ==, THAW_OK);
+    g_assert_cmpmem(p->probs_infer, 30 * 5 * sizeof(float), pi, 30 * 5 * sizeof(float));
+    g_assert_cmpmem(p->probs_train, 30 * 5 * sizeof(float), pt, 30 * 5 * sizeof(float));
+    g_assert_cmpmem(p->labels, 30 * sizeof(int32_t), v->y + 5, 30 * sizeof(int32_t));
+    g_free(pi);
+    g_free(pt);
+    thaw_run_free(run);
+
+    /* batch-mates: inference identical, training mode depends on the batch */
+    g_assert_null(j1->error);
+    g_assert_null(j20->error);
+    g_assert_cmpint(j1->kind, ==, THAW_JOB_BATCHMATES);
+    g_assert_cmpint(j1->n, ==, 4);
+    g_assert_cmpmem(j1->probs_infer, 5 * sizeof(float), j20->probs_infer, 5 * sizeof(float));
+    double diff = 0, spread20 = 0;
+    for (int k = 0; k < 5; k++) {
+        diff += fabs(j1->probs_train[k] - j20->probs_train[k]);
+        spread20 += fabs(j20->probs_train[k] - j20->probs_train[5 + k]);
+    }
+    g_test_message("batch-mates: |p(B=1) - p(B=20)| = %.4f, spread between two B=20 batches %.4f",
+                   diff, spread20);
+    g_assert_cmpfloat(diff, >, 1e-3);
+    g_assert_cmpfloat(spread20, >, 0); /* different mates, different answers */
+    /* B = 1 in training mode: every repetition is the same one-image batch */
+    g_assert_cmpmem(j1->probs_train, 5 * sizeof(float), j1->probs_train + 5, 5 * sizeof(float));
+
+    /* a batch larger than the validation set is an error, not a crash */
+    guint bad = thaw_worker_batchmates(w, 0, 1000, 2);
+    g_ptr_array_set_size(jobs, 0);
+    g_ptr_array_add(jobs, GUINT_TO_POINTER(bad)); /* slot 0: the id waited for */
+    wait_until(&c, has_job_id, jobs);
+    ThawJobResult *e = jobs->pdata[jobs->len - 1];
+    g_assert_cmpuint(e->id, ==, bad);
+    g_assert_nonnull(e->error);
+    g_test_message("%s", e->error);
+    jobs->pdata[0] = NULL;
+    g_ptr_array_unref(jobs);
+    g_object_unref(w);
+    ctx_clear(&c);
+}
+
 static void test_dispose_running(void)
 {
     if (!have_data()) return;
@@ -388,6 +518,7 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/drive", test_drive);
     g_test_add_func("/worker/bad-freeze", test_bad_freeze);
     g_test_add_func("/worker/cancel-load", test_cancel_load);
+    g_test_add_func("/worker/jobs", test_jobs);
     g_test_add_func("/worker/dispose-running", test_dispose_running);
     return g_test_run();
 }
