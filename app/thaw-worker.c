@@ -29,6 +29,39 @@ static void bn_stats_clear(ThawBnStats *b)
     g_free(b->moving_var);
 }
 
+/* The moving statistics in the model now, in the layout of rep (batch
+ * statistics: those of prev when given, else NaN). */
+static ThawBnStats *bn_stats_from_model(const thaw_model *m, const thaw_step_report *rep,
+                                        const ThawBnStats *prev, guint64 step)
+{
+    ThawBnStats *b = g_atomic_rc_box_new0(ThawBnStats);
+    b->step = step;
+    b->n_bn = rep->n_bn;
+    b->channels = rep->bn_channels;
+    b->layer = g_memdup2(rep->bn_layer, (gsize)rep->n_bn * sizeof(int));
+    b->offset = g_memdup2(rep->bn_offset, (gsize)rep->n_bn * sizeof(int));
+    gsize cb = (gsize)rep->bn_channels * sizeof(float);
+    b->moving_mean = g_malloc(cb + 1);
+    b->moving_var = g_malloc(cb + 1);
+    if (prev) {
+        b->batch_mean = g_memdup2(prev->batch_mean, cb);
+        b->batch_var = g_memdup2(prev->batch_var, cb);
+    } else {
+        b->batch_mean = g_malloc(cb + 1);
+        b->batch_var = g_malloc(cb + 1);
+        for (int i = 0; i < rep->bn_channels; i++) b->batch_mean[i] = b->batch_var[i] = NAN;
+    }
+    for (int j = 0; j < rep->n_bn; j++) {
+        const thaw_layer *l = &m->layers[rep->bn_layer[j]];
+        size_t c = (size_t)l->oc, off = (size_t)rep->bn_offset[j];
+        memcpy(b->moving_mean + off, thaw_param_data(m, &m->params[l->first_param + 2]),
+               c * sizeof(float));
+        memcpy(b->moving_var + off, thaw_param_data(m, &m->params[l->first_param + 3]),
+               c * sizeof(float));
+    }
+    return b;
+}
+
 static ThawBnStats *bn_stats_copy(const thaw_step_report *rep, guint64 step)
 {
     ThawBnStats *b = g_atomic_rc_box_new0(ThawBnStats);
@@ -42,6 +75,14 @@ static ThawBnStats *bn_stats_copy(const thaw_step_report *rep, guint64 step)
     b->batch_var = g_memdup2(rep->batch_var, cb);
     b->moving_mean = g_memdup2(rep->moving_mean, cb);
     b->moving_var = g_memdup2(rep->moving_var, cb);
+    /* A layer on its moving statistics computed no batch statistics. */
+    for (int j = 0; j < rep->n_bn; j++)
+        if (!rep->bn_used_batch[j]) {
+            int c =
+                (j + 1 < rep->n_bn ? rep->bn_offset[j + 1] : rep->bn_channels) - rep->bn_offset[j];
+            for (int k = 0; k < c; k++)
+                b->batch_mean[rep->bn_offset[j] + k] = b->batch_var[rep->bn_offset[j] + k] = NAN;
+        }
     return b;
 }
 
@@ -70,6 +111,7 @@ static void report_clear(ThawReport *r)
     g_free(r->points);
     g_free(r->trainable);
     bn_stats_unref(r->bn);
+    bn_stats_unref(r->bn_reference);
     g_free(r->error);
     g_free(r->load_what);
     g_free(r->message);
@@ -149,6 +191,8 @@ typedef enum {
     CMD_SAVE,
     CMD_PREDICT,
     CMD_BATCHMATES,
+    CMD_DROPOUT,
+    CMD_REESTIMATE,
     CMD_QUIT,
 } CmdKind;
 
@@ -195,8 +239,9 @@ struct _ThawWorker {
     gboolean cancelled; /* the last load was cancelled */
     double load_fraction;
     char *load_what;
-    gint64 last_progress_us; /* when the last loading report went out */
-    ThawBnStats *bn;         /* the last step's */
+    gint64 last_progress_us;   /* when the last loading report went out */
+    ThawBnStats *bn;           /* the last step's */
+    ThawBnStats *bn_reference; /* as loaded */
     double last_loss, last_acc;
     double val_infer, val_train, val_loss, val_acc;
     int val_epoch;
@@ -367,6 +412,7 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
         r->n_val = thaw_run_val_data(w->run)->n;
     }
     if (w->bn) r->bn = g_atomic_rc_box_acquire(w->bn);
+    if (w->bn_reference) r->bn_reference = g_atomic_rc_box_acquire(w->bn_reference);
     r->n_markers = w->markers->len;
     r->markers = (ThawMarker *)g_array_free(w->markers, FALSE);
     w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
@@ -382,6 +428,7 @@ static void drop_run(ThawWorker *w)
     g_clear_pointer(&w->run, thaw_run_free);
     g_clear_pointer(&w->rep, thaw_step_report_free);
     g_clear_pointer(&w->bn, bn_stats_unref);
+    g_clear_pointer(&w->bn_reference, bn_stats_unref);
     g_clear_pointer(&w->error, g_free);
     w->steps = 0;
     w->steps_to_do = 0;
@@ -437,6 +484,7 @@ static void load(ThawWorker *w)
     w->run = run;
     thaw_model *m = thaw_run_model(run);
     w->rep = thaw_step_report_new(m);
+    w->bn_reference = bn_stats_from_model(m, w->rep, NULL, 0);
     w->state = thaw_run_finished(run) ? THAW_WORKER_FINISHED : THAW_WORKER_PAUSED;
 }
 
@@ -476,7 +524,7 @@ static void job_predict(ThawWorker *w, ThawJobResult *j, int first, int count)
 }
 
 /* Worker thread: BATCHMATES (see ThawJobResult). */
-static void job_batchmates(ThawWorker *w, ThawJobResult *j, int image, int reps)
+static void job_batchmates(ThawWorker *w, ThawJobResult *j, int image, int reps, gboolean fixed)
 {
     const thaw_dataset *v = thaw_run_val_data(w->run);
     thaw_model *m = thaw_run_model(w->run);
@@ -503,9 +551,12 @@ static void job_batchmates(ThawWorker *w, ThawJobResult *j, int image, int reps)
     memcpy(x, v->x + (size_t)image * img, img * sizeof(float));
     thaw_status st = thaw_model_predict(m, x, 1, 1, false, 0, j->probs_infer, &err);
     for (int r = 0; st == THAW_OK && r < reps; r++) {
-        /* the image first, then batch - 1 others drawn without replacement */
-        for (int i = 0; i < v->n; i++) perm[i] = i;
-        thaw_shuffle(perm, v->n, &rng);
+        /* the image first, then batch - 1 others drawn without replacement
+         * (once only for the dropout job: the same batch every time) */
+        if (r == 0 || !fixed) {
+            for (int i = 0; i < v->n; i++) perm[i] = i;
+            thaw_shuffle(perm, v->n, &rng);
+        }
         int filled = 1;
         for (int i = 0; filled < j->batch && i < v->n; i++)
             if (perm[i] != image)
@@ -519,6 +570,31 @@ static void job_batchmates(ThawWorker *w, ThawJobResult *j, int image, int reps)
     g_free(x);
     g_free(p);
     g_free(perm);
+}
+
+/* Worker thread: REESTIMATE (see ThawJobResult). */
+static void job_reestimate(ThawWorker *w, ThawJobResult *j)
+{
+    thaw_model *m = thaw_run_model(w->run);
+    const thaw_dataset *t = thaw_run_train_data(w->run), *v = thaw_run_val_data(w->run);
+    thaw_error err;
+    thaw_error_clear(&err);
+    thaw_eval_result before, after;
+    int batch = thaw_run_setup(w->run)->batch;
+    if (thaw_model_evaluate(m, v->x, v->y, v->n, 256, false, 0, &before, &err) != THAW_OK ||
+        thaw_model_reestimate_bn(m, t->x, t->n, batch, false, &err) != THAW_OK ||
+        thaw_model_evaluate(m, v->x, v->y, v->n, 256, false, 0, &after, &err) != THAW_OK) {
+        j->error = g_strdup(err.msg);
+        return;
+    }
+    j->acc_before = before.accuracy;
+    j->acc_after = after.accuracy;
+    j->n = w->rep->n_bn;
+    j->batch = batch;
+    ThawBnStats *b = bn_stats_from_model(m, w->rep, w->bn, w->steps);
+    bn_stats_unref(w->bn);
+    w->bn = b;
+    add_marker(w, g_strdup("re-estimated BN statistics"));
 }
 
 /* Worker thread: applies one command; FALSE for quit. */
@@ -604,10 +680,16 @@ static gboolean apply(ThawWorker *w, Cmd *c)
         break;
     }
     case CMD_PREDICT:
-    case CMD_BATCHMATES: {
+    case CMD_BATCHMATES:
+    case CMD_DROPOUT:
+    case CMD_REESTIMATE: {
         ThawJobResult *j = g_new0(ThawJobResult, 1);
-        j->kind = c->kind == CMD_PREDICT ? THAW_JOB_PREDICT : THAW_JOB_BATCHMATES;
+        j->kind = c->kind == CMD_PREDICT      ? THAW_JOB_PREDICT
+                  : c->kind == CMD_BATCHMATES ? THAW_JOB_BATCHMATES
+                  : c->kind == CMD_DROPOUT    ? THAW_JOB_DROPOUT
+                                              : THAW_JOB_REESTIMATE;
         j->id = c->id;
+        j->acc_before = j->acc_after = NAN;
         if (!m) {
             j->error = g_strdup("no model is loaded");
         } else {
@@ -616,8 +698,10 @@ static gboolean apply(ThawWorker *w, Cmd *c)
             j->batch = batch > 0 ? batch : thaw_run_setup(w->run)->batch;
             if (c->kind == CMD_PREDICT)
                 job_predict(w, j, c->args[0], c->args[1]);
+            else if (c->kind == CMD_REESTIMATE)
+                job_reestimate(w, j);
             else
-                job_batchmates(w, j, c->args[0], c->args[2]);
+                job_batchmates(w, j, c->args[0], c->args[2], c->kind == CMD_DROPOUT);
         }
         g_ptr_array_add(w->jobs, j);
         break;
@@ -784,6 +868,17 @@ guint thaw_worker_batchmates(ThawWorker *w, int image, int batch, int reps)
 {
     g_return_val_if_fail(batch >= 1 && reps >= 1, 0);
     return send_job(w, CMD_BATCHMATES, image, batch, reps);
+}
+
+guint thaw_worker_dropout(ThawWorker *w, int image, int batch, int reps)
+{
+    g_return_val_if_fail(batch >= 1 && reps >= 1, 0);
+    return send_job(w, CMD_DROPOUT, image, batch, reps);
+}
+
+guint thaw_worker_reestimate(ThawWorker *w)
+{
+    return send_job(w, CMD_REESTIMATE, 0, 0, 0);
 }
 
 void thaw_worker_cancel_load(ThawWorker *w)

@@ -66,6 +66,8 @@ typedef struct {
 typedef enum {
     THAW_JOB_PREDICT,    /* validation images predicted in both modes */
     THAW_JOB_BATCHMATES, /* one validation image in many random training-mode batches */
+    THAW_JOB_DROPOUT,    /* one validation image, one fixed batch, many dropout draws */
+    THAW_JOB_REESTIMATE, /* BN running statistics re-estimated on the training images */
 } ThawJobKind;
 
 typedef struct {
@@ -81,11 +83,16 @@ typedef struct {
      * BATCHMATES: image `first`; probs_train holds n rows (one per random
      * batch of `batch` validation images around it, each with its own
      * dropout seed), probs_infer one row (its inference-mode answer), and
-     * pixels/labels that one image. */
+     * pixels/labels that one image.
+     * DROPOUT: as BATCHMATES, but every row is the same batch (mates drawn
+     * once) with a different dropout seed: only Dropout makes them differ.
+     * REESTIMATE: the validation accuracy in inference mode before and
+     * after (acc_before, acc_after) and the layers re-estimated (n). */
     int first, n, h, w, c;
     float *pixels;
     int32_t *labels;
     float *probs_train, *probs_infer;
+    double acc_before, acc_after;
 } ThawJobResult;
 
 /* One snapshot. Read-only once delivered. */
@@ -123,10 +130,13 @@ typedef struct {
     float bn_momentum; /* the model's override, < 0: the preset's default */
     char *model_path;  /* the base model's file */
     char *data_description;
-    char **class_names; /* the target's, in label order */
-    int n_train, n_val; /* images */
-    ThawBnStats *bn;    /* the last step's BN statistics, NULL before the first */
-    char *error;        /* state FAILED: why */
+    char **class_names;        /* the target's, in label order */
+    int n_train, n_val;        /* images */
+    ThawBnStats *bn;           /* the last step's BN statistics, NULL before the first; batch
+                                  statistics are NaN where a layer normalised with its moving ones */
+    ThawBnStats *bn_reference; /* the moving statistics as loaded (pretrained): NaN batch
+                                  statistics; NULL while loading */
+    char *error;               /* state FAILED: why */
     /* Knob commands (set_trainable*, set_preset, set_lr, set_base_training)
      * applied so far, counted from the worker's creation: a front end that
      * counts what it sent knows when the knobs in a report include all its
@@ -187,6 +197,15 @@ guint thaw_worker_predict(ThawWorker *w, int first, int count, int batch);
  * training mode inside reps random batches of size batch (its mates drawn
  * from the other validation images), and once in inference mode. */
 guint thaw_worker_batchmates(ThawWorker *w, int image, int batch, int reps);
+/* Dropout made visible: image `image` in one fixed batch of `batch`,
+ * predicted reps times in training mode with different dropout seeds. */
+guint thaw_worker_dropout(ThawWorker *w, int image, int batch, int reps);
+/* Re-estimates every BN layer's running statistics over the training
+ * images (thaw_model_reestimate_bn, in the setup's batch size; no gradient
+ * step) and measures the validation accuracy in inference mode before and
+ * after. Leaves a marker; the next report's `bn` carries the new moving
+ * statistics. */
+guint thaw_worker_reestimate(ThawWorker *w);
 
 /* Stops a load under way (an image folder stops within an image); the
  * worker then reports FAILED with `cancelled` set. No effect otherwise.

@@ -388,6 +388,8 @@ static gboolean has_job_id(ThawReport *r, gpointer data)
             ThawJobResult *copy = g_new0(ThawJobResult, 1);
             copy->id = r->jobs[i]->id;
             copy->error = g_strdup(r->jobs[i]->error);
+            copy->acc_before = r->jobs[i]->acc_before;
+            copy->acc_after = r->jobs[i]->acc_after;
             g_ptr_array_add(jobs, copy);
             return TRUE;
         }
@@ -475,6 +477,35 @@ static void test_jobs(void)
     g_assert_cmpfloat(spread20, >, 0); /* different mates, different answers */
     /* B = 1 in training mode: every repetition is the same one-image batch */
     g_assert_cmpmem(j1->probs_train, 5 * sizeof(float), j1->probs_train + 5, 5 * sizeof(float));
+
+    /* dropout job without any Dropout layer: every draw is the same */
+    g_assert_nonnull(c.last->bn_reference);
+    g_assert_cmpint(c.last->bn_reference->n_bn, ==, 21);
+    g_assert_true(isnan(c.last->bn_reference->batch_mean[0]));
+    guint d = thaw_worker_dropout(w, 7, 20, 3);
+    g_ptr_array_set_size(jobs, 0);
+    g_ptr_array_add(jobs, GUINT_TO_POINTER(d));
+    wait_until(&c, has_job_id, jobs);
+    jobs->pdata[0] = NULL;
+
+    /* re-estimation: two accuracies, a marker, new moving statistics */
+    guint re = thaw_worker_reestimate(w);
+    g_ptr_array_set_size(jobs, 0);
+    g_ptr_array_add(jobs, GUINT_TO_POINTER(re));
+    wait_until(&c, has_job_id, jobs);
+    ThawJobResult *rj = jobs->pdata[1];
+    g_assert_null(rj->error);
+    g_assert_true(rj->acc_before >= 0 && rj->acc_before <= 1);
+    g_assert_true(rj->acc_after >= 0 && rj->acc_after <= 1);
+    g_test_message("re-estimated: inference accuracy %.3f -> %.3f", rj->acc_before, rj->acc_after);
+    jobs->pdata[0] = NULL;
+    MarkerWait rw = {&c, "re-estimated BN statistics", -1};
+    wait_until(&c, marker_and_unfrozen, &rw);
+    g_assert_nonnull(c.last->bn);
+    double moved = 0;
+    for (int i = 0; i < c.last->bn->channels; i++)
+        moved += fabs(c.last->bn->moving_mean[i] - c.last->bn_reference->moving_mean[i]);
+    g_assert_cmpfloat(moved, >, 0);
 
     /* a batch larger than the validation set is an error, not a crash */
     guint bad = thaw_worker_batchmates(w, 0, 1000, 2);
