@@ -7,6 +7,8 @@ struct _ThawApplication {
     GtkApplication parent_instance;
     ThawSetup *setup;
     char *setup_id;
+    ThawSettings *settings; /* remembered from the last launch */
+    char *settings_warning; /* what was wrong with them, if anything */
 };
 
 G_DEFINE_FINAL_TYPE(ThawApplication, thaw_application, GTK_TYPE_APPLICATION)
@@ -90,7 +92,12 @@ static void thaw_application_activate(GApplication *app)
 {
     ThawApplication *self = THAW_APPLICATION(app);
     GtkWindow *w = gtk_application_get_active_window(GTK_APPLICATION(app));
-    if (!w) w = GTK_WINDOW(thaw_window_new(GTK_APPLICATION(app), self->setup, self->setup_id));
+    if (!w) {
+        ThawWindow *win = thaw_window_new(GTK_APPLICATION(app), self->setup, self->setup_id);
+        if (self->settings) thaw_window_restore(win, self->settings);
+        if (self->settings_warning) thaw_window_show_message(win, self->settings_warning);
+        w = GTK_WINDOW(win);
+    }
     gtk_window_present(w);
 }
 
@@ -99,6 +106,8 @@ static void thaw_application_finalize(GObject *object)
     ThawApplication *self = THAW_APPLICATION(object);
     thaw_setup_free(self->setup);
     g_free(self->setup_id);
+    thaw_settings_free(self->settings);
+    g_free(self->settings_warning);
     G_OBJECT_CLASS(thaw_application_parent_class)->finalize(object);
 }
 
@@ -113,12 +122,21 @@ static void thaw_application_init(ThawApplication *self)
 {
 }
 
-ThawApplication *thaw_application_new(const ThawSetup *setup, const char *setup_id)
+ThawApplication *thaw_application_new(const ThawSetup *setup, const char *setup_id,
+                                      const ThawSettings *settings, const char *settings_warning)
 {
     ThawApplication *self =
         g_object_new(THAW_TYPE_APPLICATION, "application-id", THAW_APPLICATION_ID, "flags",
                      G_APPLICATION_DEFAULT_FLAGS, NULL);
     self->setup = thaw_setup_copy(setup);
     self->setup_id = g_strdup(setup_id);
+    if (settings) {
+        self->settings = thaw_settings_new();
+        *self->settings = *settings;
+        self->settings->pane = g_strdup(settings->pane);
+        self->settings->setup_id = g_strdup(settings->setup_id);
+        self->settings->setup_data = g_strdup(settings->setup_data);
+    }
+    self->settings_warning = g_strdup(settings_warning);
     return self;
 }

@@ -11,6 +11,7 @@
 
 #include <gtk/gtk.h>
 
+#include "settings.h"
 #include "setup.h"
 
 G_BEGIN_DECLS
@@ -21,8 +22,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(ThawApplication, thaw_application, THAW, APPLICATION, GtkApplication)
 
 /* setup: what the first window runs (copied); setup_id: its preset file's
- * basename, or NULL when it came from the command line. */
-ThawApplication *thaw_application_new(const ThawSetup *setup, const char *setup_id);
+ * basename, or NULL when it came from the command line; settings (may be
+ * NULL, copied): what the window looked like last time; settings_warning:
+ * what was wrong with them (shown in the status bar), or NULL. */
+ThawApplication *thaw_application_new(const ThawSetup *setup, const char *setup_id,
+                                      const ThawSettings *settings, const char *settings_warning);
 
 G_END_DECLS
 

@@ -21,7 +21,17 @@ int main(int argc, char **argv)
     g_autoptr(ThawSetup) setup = thaw_setup_new();
     g_autoptr(GError) error = NULL;
     gboolean plain = argc == 1;
-    if (plain) {
+    g_autofree char *settings_path = thaw_settings_path();
+    g_autofree char *warning = NULL;
+    g_autoptr(ThawSettings) settings = thaw_settings_load(settings_path, &warning);
+    if (warning) fprintf(stderr, "thaw: %s\n", warning);
+    const char *setup_id = NULL;
+    if (plain && settings->setup_data) {
+        /* No setup on the command line: the last one (thaw_settings_load
+         * checked that it loads). */
+        thaw_setup_load_data(setup, settings->setup_data, settings_path, NULL, NULL);
+        setup_id = settings->setup_id;
+    } else if (plain) {
         /* The default scenario is resources/presets/default.ini, so that the
          * window's setup chooser shows it as selected. */
         g_autofree char *path = g_build_filename(thaw_setup_presets_dir(), "default.ini", NULL);
@@ -32,6 +42,7 @@ int main(int argc, char **argv)
             setup = thaw_setup_new();
             plain = FALSE;
         }
+        if (plain) setup_id = "default";
     }
     if (!thaw_setup_parse_args(setup, &argc, &argv, &error) ||
         !thaw_setup_validate(setup, &error)) {
@@ -42,7 +53,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "thaw: unexpected argument '%s' (try --help)\n", argv[1]);
         return 2;
     }
-    ThawApplication *app = thaw_application_new(setup, plain ? "default" : NULL);
+    ThawApplication *app = thaw_application_new(setup, setup_id, settings, warning);
     int status = g_application_run(G_APPLICATION(app), argc, argv);
     g_object_unref(app);
     return status;

@@ -4,6 +4,8 @@
 #ifndef THAW_APP_THAW_WINDOW_PRIVATE_H
 #define THAW_APP_THAW_WINDOW_PRIVATE_H
 
+#include "settings.h"
+#include "thaw-code-pane.h"
 #include "thaw-window.h"
 
 G_BEGIN_DECLS
@@ -34,6 +36,10 @@ struct _ThawWindow {
     GtkProgressBar *loading_bar;
     ThawModelPane *model_pane;
     ThawChart *loss_chart, *acc_chart;
+    GtkPaned *paned;
+    GtkStack *stack;
+    ThawCodePane *code_pane;
+    gboolean code_stale; /* the setup changed since the Code pane's script was made */
     GtkEntry *lr_entry;
     GtkLabel *data_label, *state_label, *step_label, *epoch_label, *speed_label, *elapsed_label,
         *message_label;
@@ -65,12 +71,13 @@ struct _ThawWindow {
 };
 
 void thaw_window_show_error(ThawWindow *self, const char *message);
-void thaw_window_show_message(ThawWindow *self, const char *message);
 void thaw_window_restart(ThawWindow *self);
 /* Takes setup; reloads the worker with it. */
 void thaw_window_load_setup(ThawWindow *self, ThawSetup *setup, const char *setup_id);
 void thaw_window_select_setup_id(ThawWindow *self, const char *id);
 void thaw_window_update_actions(ThawWindow *self, gboolean can_train, gboolean loading);
+/* The setup changed: the Code pane's script is remade (now if it shows). */
+void thaw_window_setup_changed(ThawWindow *self);
 /* thaw-window-files.c */
 void thaw_window_add_file_actions(ThawWindow *self);
 

@@ -18,6 +18,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "export-setup.h"
+
 G_DEFINE_FINAL_TYPE(ThawWindow, thaw_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static const char *const base_training_ids[] = {"none", "true", "false"};
@@ -87,6 +89,7 @@ static void on_trainable_changed(ThawModelPane *pane, const char *label, ThawWin
     thaw_worker_set_trainable_all(self->worker, flags, m->n_layers, label);
     self->knobs_sent++;
     thaw_setup_set_freezing_from_model(self->setup, m);
+    thaw_window_setup_changed(self);
 }
 
 static void set_preset(ThawWindow *self, thaw_preset p)
@@ -99,6 +102,7 @@ static void set_preset(ThawWindow *self, thaw_preset p)
     }
     thaw_worker_set_preset(self->worker, p);
     self->knobs_sent++;
+    thaw_window_setup_changed(self);
 }
 
 static void set_base_training(ThawWindow *self, thaw_tristate t)
@@ -112,6 +116,7 @@ static void set_base_training(ThawWindow *self, thaw_tristate t)
     }
     thaw_worker_set_base_training(self->worker, t);
     self->knobs_sent++;
+    thaw_window_setup_changed(self);
 }
 
 /* Sets the learning rate from text; FALSE (and the entry marked) if it is
@@ -133,6 +138,7 @@ static gboolean set_lr_text(ThawWindow *self, const char *text)
     self->setup->lr = lr;
     thaw_worker_set_lr(self->worker, lr);
     self->knobs_sent++;
+    thaw_window_setup_changed(self);
     return TRUE;
 }
 
@@ -352,6 +358,7 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         g_free(self->good_setup_id);
         self->good_setup_id = g_strdup(self->setup_id);
         show_knobs(self, r->preset, r->base_training);
+        thaw_window_setup_changed(self); /* a new model: the script's graph and weights */
         g_autofree char *lr = g_strdup_printf("%g", r->lr);
         gtk_editable_set_text(GTK_EDITABLE(self->lr_entry), lr);
     } else if (self->shadow && r->n_layers == self->shadow->n_layers &&
@@ -392,6 +399,101 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         self->reverting = FALSE;
     }
     if (prev) thaw_report_unref(prev);
+}
+
+/* ---- the Code pane ------------------------------------------------------ */
+
+static void make_code(ThawWindow *self)
+{
+    const ThawReport *r = self->last;
+    if (!r || r->n_layers == 0) {
+        thaw_code_pane_set_code(self->code_pane, NULL,
+                                "The script appears once the model is loaded.");
+        return;
+    }
+    ThawExportFramework fw = thaw_code_pane_get_framework(self->code_pane) == THAW_CODE_PYTORCH
+                                 ? THAW_EXPORT_PYTORCH
+                                 : THAW_EXPORT_KERAS;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *code = thaw_export_setup_code(self->setup, &r->config, r->model_path,
+                                                   r->config.classes, fw, &error);
+    thaw_code_pane_set_code(self->code_pane, code, code ? NULL : error->message);
+    self->code_stale = FALSE;
+}
+
+void thaw_window_setup_changed(ThawWindow *self)
+{
+    self->code_stale = TRUE;
+    if (g_strcmp0(gtk_stack_get_visible_child_name(self->stack), "code") == 0) make_code(self);
+}
+
+static void on_pane_shown(GtkStack *stack, GParamSpec *pspec, ThawWindow *self)
+{
+    if (self->code_stale && g_strcmp0(gtk_stack_get_visible_child_name(stack), "code") == 0)
+        make_code(self);
+}
+
+static void on_framework(ThawCodePane *pane, GParamSpec *pspec, ThawWindow *self)
+{
+    make_code(self);
+}
+
+static void on_save_code(ThawCodePane *pane, ThawWindow *self)
+{
+    gboolean torch = thaw_code_pane_get_framework(pane) == THAW_CODE_PYTORCH;
+    g_action_group_activate_action(G_ACTION_GROUP(self), "export-code",
+                                   g_variant_new_string(torch ? "pytorch" : "keras"));
+}
+
+void thaw_window_show_pane(ThawWindow *self, const char *name)
+{
+    if (gtk_stack_get_child_by_name(self->stack, name))
+        gtk_stack_set_visible_child_name(self->stack, name);
+}
+
+/* ---- settings ------------------------------------------------------------ */
+
+void thaw_window_restore(ThawWindow *self, const ThawSettings *st)
+{
+    if (st->width > 0 && st->height > 0)
+        gtk_window_set_default_size(GTK_WINDOW(self), st->width, st->height);
+    if (st->maximized) gtk_window_maximize(GTK_WINDOW(self));
+    if (st->paned_position > 0) gtk_paned_set_position(self->paned, st->paned_position);
+    if (st->pane) thaw_window_show_pane(self, st->pane);
+    if (st->log_loss)
+        g_action_group_change_action_state(G_ACTION_GROUP(self), "log-loss",
+                                           g_variant_new_boolean(TRUE));
+    thaw_code_pane_set_framework(self->code_pane,
+                                 st->code_framework ? THAW_CODE_PYTORCH : THAW_CODE_KERAS);
+}
+
+gboolean thaw_window_save_settings(ThawWindow *self, GError **error)
+{
+    g_autoptr(ThawSettings) st = thaw_settings_new();
+    gtk_window_get_default_size(GTK_WINDOW(self), &st->width, &st->height);
+    st->maximized = gtk_window_is_maximized(GTK_WINDOW(self));
+    st->paned_position = gtk_paned_get_position(self->paned);
+    st->pane = g_strdup(gtk_stack_get_visible_child_name(self->stack));
+    g_autoptr(GVariant) log = g_action_group_get_action_state(G_ACTION_GROUP(self), "log-loss");
+    st->log_loss = log && g_variant_get_boolean(log);
+    st->code_framework = thaw_code_pane_get_framework(self->code_pane) == THAW_CODE_PYTORCH;
+    /* The setup that last loaded (with the knobs set since): a setup that
+     * failed is not worth coming back to. */
+    const ThawSetup *s = self->reverting || !self->good_setup ? self->good_setup : self->setup;
+    if (s) {
+        st->setup_data = thaw_setup_to_data(s);
+        st->setup_id = g_strdup(s == self->setup ? self->setup_id : self->good_setup_id);
+    }
+    g_autofree char *path = thaw_settings_path();
+    return thaw_settings_save(st, path, error);
+}
+
+static gboolean on_close_request(GtkWindow *window, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!thaw_window_save_settings(THAW_WINDOW(window), &error))
+        g_printerr("thaw: the settings were not saved: %s\n", error->message);
+    return FALSE; /* close */
 }
 
 /* ---- the frame clock: smoothness while training ---------------------- */
@@ -657,6 +759,10 @@ const ThawSetup *thaw_window_get_setup(ThawWindow *self)
 {
     return self->setup;
 }
+ThawCodePane *thaw_window_get_code_pane(ThawWindow *self)
+{
+    return self->code_pane;
+}
 const char *thaw_window_get_error(ThawWindow *self)
 {
     return self->error_text;
@@ -717,6 +823,7 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     oc->finalize = thaw_window_finalize;
     g_type_ensure(THAW_TYPE_CHART);
     g_type_ensure(THAW_TYPE_MODEL_PANE);
+    g_type_ensure(THAW_TYPE_CODE_PANE);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/thaw/Thaw/ui/thaw-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, ThawWindow, name)
     CHILD(setup_dropdown);
@@ -734,6 +841,9 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     CHILD(error_label);
     CHILD(model_pane);
     CHILD(loss_chart);
+    CHILD(paned);
+    CHILD(stack);
+    CHILD(code_pane);
     CHILD(acc_chart);
     CHILD(lr_entry);
     CHILD(data_label);
@@ -820,6 +930,11 @@ static void thaw_window_init(ThawWindow *self)
     setup_keys(self);
     g_signal_connect(self->model_pane, "trainable-changed", G_CALLBACK(on_trainable_changed), self);
     g_signal_connect(self->lr_entry, "activate", G_CALLBACK(on_lr_activate), self);
+    g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_pane_shown), self);
+    g_signal_connect(self->code_pane, "notify::framework", G_CALLBACK(on_framework), self);
+    g_signal_connect(self->code_pane, "save-requested", G_CALLBACK(on_save_code), self);
+    g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
+    self->code_stale = TRUE;
     thaw_window_update_actions(self, FALSE, TRUE);
 }
 

@@ -26,7 +26,9 @@
 
 #include <gtk/gtk.h>
 
+#include "settings.h"
 #include "setup.h"
+#include "thaw-code-pane.h"
 #include "thaw-chart.h"
 #include "thaw-model-pane.h"
 #include "thaw-worker.h"
@@ -51,6 +53,18 @@ ThawReport *thaw_window_get_last_report(ThawWindow *self);
 const ThawSetup *thaw_window_get_setup(ThawWindow *self);
 /* The error banner's text, NULL when it is hidden. */
 const char *thaw_window_get_error(ThawWindow *self);
+
+/* Applies remembered settings (size, pane, divider, log scale, the code
+ * framework) before the window is shown; thaw_window_save_settings() writes
+ * the current ones to thaw_settings_path() (the window does it when it
+ * closes; a failure is a warning, never fatal). */
+void thaw_window_restore(ThawWindow *self, const ThawSettings *settings);
+gboolean thaw_window_save_settings(ThawWindow *self, GError **error);
+ThawCodePane *thaw_window_get_code_pane(ThawWindow *self);
+/* A transient message in the status bar. */
+void thaw_window_show_message(ThawWindow *self, const char *message);
+/* Shows the pane called name ("training", "code", ...). */
+void thaw_window_show_pane(ThawWindow *self, const char *name);
 
 /* Renders the window as it is on screen to a PNG file, after its next
  * frame (the PNG shows exactly what was painted). */

@@ -486,6 +486,56 @@ static void test_images_folder(void)
     remove_tree(root);
 }
 
+static gboolean code_shown(ThawWindow *w, gpointer data)
+{
+    g_autofree char *t = thaw_code_pane_get_text(thaw_window_get_code_pane(w));
+    return t && strstr(t, data) != NULL;
+}
+
+/* The Code pane shows the current setup's script (and follows the knobs);
+ * the settings remember the pane and the setup. */
+static void test_code_and_settings(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    thaw_window_show_pane(w, "code");
+    wait_for(w, code_shown, (gpointer) "import", "the script");
+    g_autofree char *keras = thaw_code_pane_get_text(thaw_window_get_code_pane(w));
+    g_assert_nonnull(strstr(keras, "keras"));
+    thaw_code_pane_set_framework(thaw_window_get_code_pane(w), THAW_CODE_PYTORCH);
+    wait_for(w, code_shown, (gpointer) "import torch", "the PyTorch script");
+    /* a knob changes the script: the pytorch preset has no bn.eval() for frozen BN */
+    g_action_group_change_action_state(G_ACTION_GROUP(w), "preset",
+                                       g_variant_new_string("pytorch-bn-eval"));
+    wait_for(w, code_shown, (gpointer) ".eval()", "the script with bn.eval()");
+
+    g_autoptr(GError) error = NULL;
+    g_assert_true(thaw_window_save_settings(w, &error));
+    g_autofree char *path = thaw_settings_path();
+    char *warning = NULL;
+    g_autoptr(ThawSettings) st = thaw_settings_load(path, &warning);
+    g_assert_null(warning);
+    g_assert_cmpstr(st->pane, ==, "code");
+    g_assert_cmpint(st->code_framework, ==, 1);
+    g_autoptr(ThawSetup) back = thaw_setup_new();
+    g_assert_true(thaw_setup_load_data(back, st->setup_data, path, NULL, NULL));
+    g_assert_cmpint(back->preset, ==, THAW_PRESET_PYTORCH_BN_EVAL);
+    g_assert_cmpint(back->k, ==, 10);
+    close_window(w);
+
+    /* a new window restored from them shows the same pane */
+    ThawWindow *again = thaw_window_new(NULL, back, NULL);
+    thaw_window_restore(again, st);
+    g_assert_cmpint(thaw_code_pane_get_framework(thaw_window_get_code_pane(again)), ==,
+                    THAW_CODE_PYTORCH);
+    gtk_window_present(GTK_WINDOW(again));
+    wait_for(again, at_state, GINT_TO_POINTER(THAW_WORKER_PAUSED), "the restored window");
+    wait_for(again, code_shown, (gpointer) ".eval()", "the restored script");
+    close_window(again);
+    g_unlink(path);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -508,6 +558,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/preset-bn-column", test_preset_bn_column);
     g_test_add_func("/window/bad-input", test_bad_input);
     g_test_add_func("/window/images-folder", test_images_folder);
+    g_test_add_func("/window/code-and-settings", test_code_and_settings);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
