@@ -5,7 +5,9 @@
 #define THAW_APP_THAW_WINDOW_PRIVATE_H
 
 #include "settings.h"
+#include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
+#include "thaw-predictions-pane.h"
 #include "thaw-window.h"
 
 G_BEGIN_DECLS
@@ -39,7 +41,12 @@ struct _ThawWindow {
     GtkPaned *paned;
     GtkStack *stack;
     ThawCodePane *code_pane;
-    gboolean code_stale; /* the setup changed since the Code pane's script was made */
+    ThawPredictionsPane *predictions_pane;
+    ThawBnPane *bn_pane;
+    guint reestimate_job; /* asked for and not yet answered, 0 = none */
+    guint predict_job;    /* the predictions asked for and not yet shown, 0 = none */
+    guint predicted_step; /* +1: the step the shown predictions are of (0 = none) */
+    gboolean code_stale;  /* the setup changed since the Code pane's script was made */
     GtkEntry *lr_entry;
     GtkLabel *data_label, *state_label, *step_label, *epoch_label, *speed_label, *elapsed_label,
         *message_label;

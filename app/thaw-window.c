@@ -337,6 +337,9 @@ static gboolean sync_knobs(ThawWindow *self, const ThawReport *r)
     return changed;
 }
 
+static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult *j);
+static void bn_pane_new_model(ThawWindow *self, const ThawReport *r);
+
 static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
 {
     ThawReport *prev = self->last;
@@ -345,6 +348,13 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
     if (r->generation != self->shown_generation) {
         self->shown_generation = r->generation;
         clear_history(self);
+        /* predictions of another model are not worth showing */
+        thaw_predictions_pane_clear(self->predictions_pane);
+        self->predict_job = 0;
+        self->predicted_step = 0;
+        thaw_bn_pane_set_layers(self->bn_pane, 0, NULL, NULL);
+        if (self->reestimate_job) thaw_bn_pane_set_busy(self->bn_pane, FALSE);
+        self->reestimate_job = 0;
     }
     if (r->n_layers > 0 && self->shadow_generation != r->generation) {
         rebuild_shadow(self, r);
@@ -352,6 +362,7 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
             sync_knobs(self, r);
             thaw_model_pane_set_model(self->model_pane, self->shadow);
         }
+        bn_pane_new_model(self, r);
         /* This setup loads: it is the one to come back to. */
         thaw_setup_free(self->good_setup);
         self->good_setup = thaw_setup_copy(self->setup);
@@ -367,6 +378,12 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         show_knobs(self, r->preset, r->base_training);
     }
     add_points(self, r);
+    /* BN statistics: one drift column per new snapshot (a step, or a
+     * re-estimation), however many steps a coalesced report covers. */
+    if (r->bn && (!prev || prev->bn != r->bn) && thaw_bn_pane_get_n_layers(self->bn_pane) > 0)
+        thaw_bn_pane_push(self->bn_pane, r->bn->step, r->bn->batch_mean, r->bn->batch_var,
+                          r->bn->moving_mean, r->bn->moving_var);
+    for (guint i = 0; i < r->n_jobs; i++) show_job(self, r, r->jobs[i]);
     update_status(self, r);
     update_loading(self, r);
     if (r->message) {
@@ -427,10 +444,85 @@ void thaw_window_setup_changed(ThawWindow *self)
     if (g_strcmp0(gtk_stack_get_visible_child_name(self->stack), "code") == 0) make_code(self);
 }
 
+/* ---- the Predictions pane ------------------------------------------------ */
+
+/* Asks the worker for predictions of the first validation images in both
+ * modes (training mode in the setup's batches, as `thaw-cli compare`). */
+static void request_predictions(ThawWindow *self)
+{
+    if (!self->last || self->last->n_layers == 0 || self->predict_job) return;
+    self->predict_job = thaw_worker_predict(self->worker, 0, THAW_WINDOW_PREDICT_IMAGES, 0);
+    thaw_window_show_message(self, "predicting the validation images in both modes…");
+}
+
+static void on_predict_again(ThawPredictionsPane *pane, ThawWindow *self)
+{
+    request_predictions(self);
+}
+
+static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult *j)
+{
+    if (j->kind == THAW_JOB_REESTIMATE && j->id == self->reestimate_job) {
+        self->reestimate_job = 0;
+        thaw_bn_pane_set_busy(self->bn_pane, FALSE);
+        if (j->error)
+            thaw_window_show_error(self, j->error);
+        else
+            thaw_bn_pane_set_reestimate_result(self->bn_pane, j->acc_before, j->acc_after);
+        return;
+    }
+    if (j->kind != THAW_JOB_PREDICT || j->id != self->predict_job) return;
+    self->predict_job = 0;
+    if (j->error) {
+        thaw_window_show_error(self, j->error);
+        return;
+    }
+    thaw_predictions_pane_set_data(self->predictions_pane, j->n, j->h, j->w, j->c, j->pixels,
+                                   j->labels, j->classes,
+                                   r->class_names ? (const char *const *)r->class_names : NULL,
+                                   j->probs_train, j->probs_infer);
+    self->predicted_step = (guint)r->step + 1;
+    g_autofree char *msg = g_strdup_printf("predictions of step %" G_GUINT64_FORMAT, r->step);
+    thaw_window_show_message(self, msg);
+}
+
+/* ---- the BatchNorm pane ---------------------------------------------------- */
+
+/* A new model: its BN layers and their pretrained statistics. */
+static void bn_pane_new_model(ThawWindow *self, const ThawReport *r)
+{
+    const ThawBnStats *ref = r->bn_reference;
+    if (!ref || !self->shadow) {
+        thaw_bn_pane_set_layers(self->bn_pane, 0, NULL, NULL);
+        return;
+    }
+    g_autofree const char **names = g_new(const char *, ref->n_bn + 1);
+    g_autofree int *channels = g_new(int, ref->n_bn + 1);
+    for (int j = 0; j < ref->n_bn; j++) {
+        names[j] = self->shadow->layers[ref->layer[j]].name;
+        channels[j] = self->shadow->layers[ref->layer[j]].oc;
+    }
+    thaw_bn_pane_set_layers(self->bn_pane, ref->n_bn, names, channels);
+    thaw_bn_pane_set_reference(self->bn_pane, ref->moving_mean, ref->moving_var);
+}
+
+static void on_reestimate(ThawBnPane *pane, ThawWindow *self)
+{
+    if (self->reestimate_job || !self->last || self->last->n_layers == 0) return;
+    self->reestimate_job = thaw_worker_reestimate(self->worker);
+    thaw_bn_pane_set_busy(pane, TRUE);
+    thaw_window_show_message(self,
+                             "re-estimating the BatchNorm statistics on the training images…");
+}
+
 static void on_pane_shown(GtkStack *stack, GParamSpec *pspec, ThawWindow *self)
 {
-    if (self->code_stale && g_strcmp0(gtk_stack_get_visible_child_name(stack), "code") == 0)
-        make_code(self);
+    const char *name = gtk_stack_get_visible_child_name(stack);
+    if (self->code_stale && g_strcmp0(name, "code") == 0) make_code(self);
+    /* Fresh predictions when the pane is opened on a model that moved on. */
+    if (g_strcmp0(name, "predictions") == 0 && self->last &&
+        self->predicted_step != (guint)self->last->step + 1)
+        request_predictions(self);
 }
 
 static void on_framework(ThawCodePane *pane, GParamSpec *pspec, ThawWindow *self)
@@ -759,6 +851,14 @@ const ThawSetup *thaw_window_get_setup(ThawWindow *self)
 {
     return self->setup;
 }
+ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self)
+{
+    return self->bn_pane;
+}
+ThawPredictionsPane *thaw_window_get_predictions_pane(ThawWindow *self)
+{
+    return self->predictions_pane;
+}
 ThawCodePane *thaw_window_get_code_pane(ThawWindow *self)
 {
     return self->code_pane;
@@ -824,6 +924,8 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     g_type_ensure(THAW_TYPE_CHART);
     g_type_ensure(THAW_TYPE_MODEL_PANE);
     g_type_ensure(THAW_TYPE_CODE_PANE);
+    g_type_ensure(THAW_TYPE_PREDICTIONS_PANE);
+    g_type_ensure(THAW_TYPE_BN_PANE);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/thaw/Thaw/ui/thaw-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, ThawWindow, name)
     CHILD(setup_dropdown);
@@ -844,6 +946,8 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     CHILD(paned);
     CHILD(stack);
     CHILD(code_pane);
+    CHILD(predictions_pane);
+    CHILD(bn_pane);
     CHILD(acc_chart);
     CHILD(lr_entry);
     CHILD(data_label);
@@ -933,6 +1037,9 @@ static void thaw_window_init(ThawWindow *self)
     g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_pane_shown), self);
     g_signal_connect(self->code_pane, "notify::framework", G_CALLBACK(on_framework), self);
     g_signal_connect(self->code_pane, "save-requested", G_CALLBACK(on_save_code), self);
+    g_signal_connect(self->predictions_pane, "refresh-requested", G_CALLBACK(on_predict_again),
+                     self);
+    g_signal_connect(self->bn_pane, "reestimate-requested", G_CALLBACK(on_reestimate), self);
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
     self->code_stale = TRUE;
     thaw_window_update_actions(self, FALSE, TRUE);

@@ -28,7 +28,9 @@
 
 #include "settings.h"
 #include "setup.h"
+#include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
+#include "thaw-predictions-pane.h"
 #include "thaw-chart.h"
 #include "thaw-model-pane.h"
 #include "thaw-worker.h"
@@ -61,6 +63,10 @@ const char *thaw_window_get_error(ThawWindow *self);
 void thaw_window_restore(ThawWindow *self, const ThawSettings *settings);
 gboolean thaw_window_save_settings(ThawWindow *self, GError **error);
 ThawCodePane *thaw_window_get_code_pane(ThawWindow *self);
+ThawPredictionsPane *thaw_window_get_predictions_pane(ThawWindow *self);
+ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self);
+/* How many validation images the Predictions pane predicts (from the first). */
+#define THAW_WINDOW_PREDICT_IMAGES 240
 /* A transient message in the status bar. */
 void thaw_window_show_message(ThawWindow *self, const char *message);
 /* Shows the pane called name ("training", "code", ...). */

@@ -536,6 +536,110 @@ static void test_code_and_settings(void)
     g_unlink(path);
 }
 
+static gboolean predictions_shown(ThawWindow *w, gpointer data)
+{
+    return thaw_predictions_pane_get_summary(thaw_window_get_predictions_pane(w)).n > 0;
+}
+
+/* The number after "key": in a JSON text. */
+static double json_number(const char *json, const char *key)
+{
+    g_autofree char *k = g_strdup_printf("\"%s\": ", key);
+    const char *p = strstr(json, k);
+    g_assert_nonnull(p);
+    return g_ascii_strtod(p + strlen(k), NULL);
+}
+
+/* The Predictions pane shows what `thaw-cli compare` computes on the same
+ * checkpoint, images and batch. The pytorch preset keeps frozen BN layers
+ * in training mode, so the two modes differ. */
+static void test_predictions_vs_compare(void)
+{
+    if (!have_data()) return;
+    const char *cli = g_getenv("THAW_CLI");
+    if (!cli) {
+        g_test_skip("THAW_CLI is not set");
+        return;
+    }
+    g_autoptr(ThawSetup) s = small_setup();
+    g_assert_true(thaw_setup_set(s, "preset", "pytorch", NULL));
+    ThawWindow *w = open_window(s);
+    activate(w, "step", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(1), "a step");
+    g_autofree char *dir = g_dir_make_tmp("thaw-window-XXXXXX", NULL);
+    g_autofree char *ckpt = g_build_filename(dir, "model.thaw", NULL);
+    activate(w, "save-checkpoint-to", g_variant_new_string(ckpt));
+    thaw_window_show_pane(w, "predictions");
+    wait_for(w, predictions_shown, NULL, "the predictions");
+    ThawPredictionSummary sum =
+        thaw_predictions_pane_get_summary(thaw_window_get_predictions_pane(w));
+    g_assert_cmpint(sum.n, ==, 50); /* every validation image: 10 per class */
+    g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
+
+    const char *argv[] = {cli,  "compare", "--model", ckpt,      "--preset", "pytorch", "--k",
+                          "10", "--val_k", "10",      "--batch", "20",       "--json",  NULL};
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL)) g_error("thaw-cli compare failed: %s", err);
+    g_assert_cmpint(json_number(out, "images"), ==, 50);
+    g_assert_cmpfloat_with_epsilon(json_number(out, "accuracy_infer"), sum.acc_infer, 1e-6);
+    g_assert_cmpfloat_with_epsilon(json_number(out, "accuracy_train"), sum.acc_train, 1e-6);
+    g_assert_cmpfloat_with_epsilon(json_number(out, "disagreement"), sum.disagree_rate, 1e-6);
+    g_assert_cmpfloat_with_epsilon(json_number(out, "mean_abs_dp_true"), sum.mean_abs_dp, 1e-5);
+    g_test_message("window and thaw-cli compare: training=True %.3f, training=False %.3f, "
+                   "disagree %.3f",
+                   sum.acc_train, sum.acc_infer, sum.disagree_rate);
+    close_window(w);
+    g_unlink(ckpt);
+    g_rmdir(dir);
+}
+
+static gboolean bn_columns(ThawWindow *w, gpointer data)
+{
+    return thaw_bn_pane_get_n_columns(thaw_window_get_bn_pane(w)) >= (guint)GPOINTER_TO_INT(data);
+}
+
+static gboolean reestimated(ThawWindow *w, gpointer data)
+{
+    const char *t = thaw_bn_pane_get_result_text(thaw_window_get_bn_pane(w));
+    return t && strstr(t, "→") != NULL;
+}
+
+/* The BatchNorm pane: the model's BN layers with their pretrained
+ * statistics, a drift column per training step's snapshot, and the
+ * re-estimation with its two accuracies. Under pytorch a frozen BN updates
+ * its running statistics, so the drift grows from 0. */
+static void test_batchnorm_pane(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    g_assert_true(thaw_setup_set(s, "preset", "pytorch", NULL));
+    ThawWindow *w = open_window(s);
+    ThawBnPane *bn = thaw_window_get_bn_pane(w);
+    thaw_window_show_pane(w, "batchnorm");
+    g_assert_cmpint(thaw_bn_pane_get_n_layers(bn), ==, 21);
+    thaw_bn_pane_select(bn, 0);
+    g_assert_cmpuint(thaw_bn_pane_get_n_channels_shown(bn), ==, 16); /* conv1_bn */
+    activate(w, "step", NULL);
+    wait_for(w, bn_columns, GINT_TO_POINTER(1), "a drift column");
+    activate(w, "step", NULL);
+    wait_for(w, bn_columns, GINT_TO_POINTER(2), "a second drift column");
+    double d1 = thaw_bn_pane_get_drift(bn, 0, 0), d2 = thaw_bn_pane_get_drift(bn, 0, 1);
+    g_test_message("conv1_bn drift after 1 and 2 steps: %.4f, %.4f", d1, d2);
+    g_assert_cmpfloat(d1, >, 0);
+    g_assert_cmpfloat(d2, >, d1);
+
+    g_signal_emit_by_name(bn, "reestimate-requested");
+    wait_for(w, reestimated, NULL, "the re-estimation");
+    g_test_message("%s", thaw_bn_pane_get_result_text(bn));
+    wait_for(w, bn_columns, GINT_TO_POINTER(3), "the re-estimated statistics' column");
+    close_window(w);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -559,6 +663,8 @@ int main(int argc, char **argv)
     g_test_add_func("/window/bad-input", test_bad_input);
     g_test_add_func("/window/images-folder", test_images_folder);
     g_test_add_func("/window/code-and-settings", test_code_and_settings);
+    g_test_add_func("/window/predictions-vs-compare", test_predictions_vs_compare);
+    g_test_add_func("/window/batchnorm-pane", test_batchnorm_pane);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
