@@ -294,6 +294,104 @@ static void action_export_png(GSimpleAction *a, GVariant *p, gpointer data)
            filter_new("PNG images", pats), export_png, NULL);
 }
 
+/* ---- a pane as PNG, at 2x: what is on screen, drawn again with cairo ---- */
+
+/* Draws the visible pane's content into cr (width x height in pane pixels);
+ * FALSE for a pane that has no picture (the Code pane: export the script). */
+static gboolean draw_pane(ThawWindow *self, const char *pane, cairo_t *cr, int width, int height)
+{
+    if (g_strcmp0(pane, "training") == 0) {
+        /* the two charts one above the other, as on screen */
+        int hl = gtk_widget_get_height(GTK_WIDGET(self->loss_chart));
+        int ha = gtk_widget_get_height(GTK_WIDGET(self->acc_chart));
+        if (hl <= 0 || ha <= 0) hl = ha = height / 2;
+        double k = (double)height / (hl + ha);
+        cairo_save(cr);
+        thaw_chart_draw(self->loss_chart, cr, width, (int)(hl * k));
+        cairo_translate(cr, 0, (int)(hl * k));
+        thaw_chart_draw(self->acc_chart, cr, width, height - (int)(hl * k));
+        cairo_restore(cr);
+        return TRUE;
+    }
+    if (g_strcmp0(pane, "batchnorm") == 0) {
+        thaw_bn_pane_draw(self->bn_pane, cr, width, height);
+        return TRUE;
+    }
+    if (g_strcmp0(pane, "predictions") == 0) {
+        thaw_predictions_pane_draw(self->predictions_pane, cr, width, height);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean thaw_window_export_pane_png(ThawWindow *self, const char *pane, const char *path,
+                                     int *out_w, int *out_h, GError **error)
+{
+    GtkWidget *stack = GTK_WIDGET(self->stack);
+    int width = MAX(gtk_widget_get_width(stack), 640),
+        height = MAX(gtk_widget_get_height(stack), 480);
+    const int scale = 2; /* crisp on slides and high-density screens */
+    cairo_surface_t *surface =
+        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width * scale, height * scale);
+    cairo_t *cr = cairo_create(surface);
+    /* An opaque background in the theme's window colour (the widgets draw
+     * their text in the theme's colours, light or dark). */
+    GdkRGBA bg = {1, 1, 1, 1};
+    GtkStyleContext *ctx = gtk_widget_get_style_context(GTK_WIDGET(self));
+    if (!gtk_style_context_lookup_color(ctx, "window_bg_color", &bg)) bg = (GdkRGBA){1, 1, 1, 1};
+    cairo_set_source_rgb(cr, bg.red, bg.green, bg.blue);
+    cairo_paint(cr);
+    cairo_scale(cr, scale, scale);
+    gboolean drawn = draw_pane(self, pane, cr, width, height);
+    cairo_destroy(cr);
+    if (!drawn) {
+        cairo_surface_destroy(surface);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "the %s pane has no picture to export", pane ? pane : "(none)");
+        return FALSE;
+    }
+    /* cairo writes with libpng; to a temporary name first, then renamed. */
+    g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+    cairo_status_t st = cairo_surface_write_to_png(surface, tmp);
+    cairo_surface_destroy(surface);
+    if (st != CAIRO_STATUS_SUCCESS || g_rename(tmp, path) != 0) {
+        int e = st == CAIRO_STATUS_SUCCESS ? errno : EIO;
+        g_unlink(tmp);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s': %s", path,
+                    st == CAIRO_STATUS_SUCCESS ? g_strerror(e) : cairo_status_to_string(st));
+        return FALSE;
+    }
+    if (out_w) *out_w = width * scale;
+    if (out_h) *out_h = height * scale;
+    return TRUE;
+}
+
+static void export_pane(ThawWindow *self, const char *path, const char *extra)
+{
+    g_autoptr(GError) error = NULL;
+    const char *pane = gtk_stack_get_visible_child_name(self->stack);
+    if (!thaw_window_export_pane_png(self, pane, path, NULL, NULL, &error)) {
+        thaw_window_show_error(self, error->message);
+        return;
+    }
+    g_autofree char *msg = g_strdup_printf("wrote '%s'", path);
+    thaw_window_show_message(self, msg);
+}
+
+static void action_export_pane(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    if (p) {
+        export_pane(data, g_variant_get_string(p, NULL), NULL);
+        return;
+    }
+    ThawWindow *self = data;
+    g_autofree char *name =
+        g_strdup_printf("thaw-%s.png", gtk_stack_get_visible_child_name(self->stack));
+    static const char *const pats[] = {"*.png", NULL};
+    choose(data, "Export Pane as PNG (2×)", GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", name,
+           filter_new("PNG images", pats), export_pane, NULL);
+}
+
 /* The run history: every step's batch loss and accuracy, each epoch's
  * results, and the markers, in step order (one table, a `kind` column). */
 static char *history_csv(ThawWindow *self)
@@ -362,6 +460,8 @@ static const GActionEntry file_entries[] = {
     {.name = "save-checkpoint-to", .parameter_type = "s", .activate = action_save_checkpoint},
     {.name = "export-code", .parameter_type = "s", .activate = action_export_code},
     {.name = "export-png", .activate = action_export_png},
+    {.name = "export-pane", .activate = action_export_pane},
+    {.name = "export-pane-to", .parameter_type = "s", .activate = action_export_pane},
     {.name = "export-csv", .activate = action_export_csv},
     {.name = "export-csv-to", .parameter_type = "s", .activate = action_export_csv},
 };

@@ -518,6 +518,7 @@ static void on_reestimate(ThawBnPane *pane, ThawWindow *self)
 static void on_pane_shown(GtkStack *stack, GParamSpec *pspec, ThawWindow *self)
 {
     const char *name = gtk_stack_get_visible_child_name(stack);
+    if (name) set_action_state(self, "pane", g_variant_new_string(name));
     if (self->code_stale && g_strcmp0(name, "code") == 0) make_code(self);
     /* Fresh predictions when the pane is opened on a model that moved on. */
     if (g_strcmp0(name, "predictions") == 0 && self->last &&
@@ -789,7 +790,17 @@ static void action_unfreeze_last(GSimpleAction *a, GVariant *p, gpointer data)
     if (n >= 0) thaw_model_pane_unfreeze_last(THAW_WINDOW(data)->model_pane, n);
 }
 
+static void change_pane(GSimpleAction *a, GVariant *value, gpointer data)
+{
+    ThawWindow *self = data;
+    const char *name = g_variant_get_string(value, NULL);
+    if (!gtk_stack_get_child_by_name(self->stack, name)) return;
+    g_simple_action_set_state(a, value);
+    gtk_stack_set_visible_child_name(self->stack, name);
+}
+
 static const GActionEntry win_entries[] = {
+    {.name = "pane", .parameter_type = "s", .state = "'training'", .change_state = change_pane},
     {.name = "run", .activate = action_run},
     {.name = "pause", .activate = action_pause},
     {.name = "run-pause", .activate = action_run_pause},

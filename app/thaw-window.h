@@ -15,6 +15,8 @@
  *   (b)  win.set-lr (s)  win.freeze-all  win.unfreeze-all  win.unfreeze-last
  *   (i)  win.open-images  win.open-weights  win.save-checkpoint
  *   win.export-code (s: "keras"|"pytorch")  win.export-png  win.export-csv
+ *   win.export-pane (the visible pane as PNG at 2x)  win.pane (s, stateful:
+ *   "training", "batchnorm", "predictions", "code")
  *   win.dismiss-error
  *
  * Knob edits (freezing, preset, base training, learning rate) take effect at
@@ -77,6 +79,13 @@ void thaw_window_show_pane(ThawWindow *self, const char *name);
 void thaw_window_save_png_async(ThawWindow *self, const char *path, GAsyncReadyCallback callback,
                                 gpointer user_data);
 gboolean thaw_window_save_png_finish(ThawWindow *self, GAsyncResult *result, GError **error);
+
+/* Draws pane ("training", "batchnorm", "predictions") at twice its size on
+ * screen into a PNG file (cairo, libpng); *out_w, *out_h (may be NULL)
+ * receive the image's size. The Code pane has no picture (export the
+ * script instead). */
+gboolean thaw_window_export_pane_png(ThawWindow *self, const char *pane, const char *path,
+                                     int *out_w, int *out_h, GError **error);
 
 /* Frame intervals (ms) measured on the frame clock while the worker runs:
  * how many, the median, the 95th percentile and the maximum. */

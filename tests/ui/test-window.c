@@ -633,6 +633,36 @@ static void test_batchnorm_pane(void)
     g_assert_cmpfloat(d1, >, 0);
     g_assert_cmpfloat(d2, >, d1);
 
+    /* each pane as PNG at 2x */
+    const char *panes[] = {"training", "batchnorm", "predictions"};
+    g_autofree char *dir = g_dir_make_tmp("thaw-panes-XXXXXX", NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(panes); i++) {
+        g_autofree char *file = g_strdup_printf("%s.png", panes[i]);
+        g_autofree char *png = g_build_filename(dir, file, NULL);
+        int pw = 0, ph = 0;
+        g_autoptr(GError) error = NULL;
+        g_assert_true(thaw_window_export_pane_png(w, panes[i], png, &pw, &ph, &error));
+        cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+        g_assert_cmpint(cairo_surface_status(img), ==, CAIRO_STATUS_SUCCESS);
+        g_assert_cmpint(cairo_image_surface_get_width(img), ==, pw);
+        g_assert_cmpint(cairo_image_surface_get_height(img), ==, ph);
+        GtkWidget *stack = gtk_widget_get_parent(GTK_WIDGET(bn)); /* the stack's page */
+        while (stack && !GTK_IS_STACK(stack)) stack = gtk_widget_get_parent(stack);
+        g_assert_cmpint(pw, ==, 2 * MAX(gtk_widget_get_width(stack), 640));
+        cairo_surface_destroy(img);
+        if (g_getenv("THAW_PANE_PNG_DIR")) {
+            g_autofree char *keep = g_build_filename(g_getenv("THAW_PANE_PNG_DIR"), file, NULL);
+            g_autofree char *data = NULL;
+            gsize len;
+            g_assert_true(g_file_get_contents(png, &data, &len, NULL));
+            g_assert_true(g_file_set_contents(keep, data, (gssize)len, NULL));
+        }
+        g_unlink(png);
+    }
+    g_autoptr(GError) none = NULL;
+    g_assert_false(thaw_window_export_pane_png(w, "code", "/tmp/x.png", NULL, NULL, &none));
+    g_rmdir(dir);
+
     g_signal_emit_by_name(bn, "reestimate-requested");
     wait_for(w, reestimated, NULL, "the re-estimation");
     g_test_message("%s", thaw_bn_pane_get_result_text(bn));
