@@ -8,6 +8,7 @@
 #include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
 #include "thaw-predictions-pane.h"
+#include "thaw-strip-plot.h"
 #include "thaw-window.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,11 @@ struct _ThawWindow {
     ThawCodePane *code_pane;
     ThawPredictionsPane *predictions_pane;
     ThawBnPane *bn_pane;
+    GtkLabel *exp_label;
+    GtkSpinButton *exp_batch, *exp_passes;
+    ThawStripPlot *strip_plot;
+    int exp_image;        /* the validation image studied alone, -1 = none */
+    guint exp_job;        /* the experiment asked for, 0 = none */
     guint reestimate_job; /* asked for and not yet answered, 0 = none */
     guint predict_job;    /* the predictions asked for and not yet shown, 0 = none */
     guint predicted_step; /* +1: the step the shown predictions are of (0 = none) */

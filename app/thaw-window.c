@@ -353,6 +353,9 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         self->predict_job = 0;
         self->predicted_step = 0;
         thaw_bn_pane_set_layers(self->bn_pane, 0, NULL, NULL);
+        thaw_strip_plot_set_data(self->strip_plot, 0, NULL, 0, NULL, NULL, -1, NULL);
+        self->exp_job = 0;
+        self->exp_image = -1;
         if (self->reestimate_job) thaw_bn_pane_set_busy(self->bn_pane, FALSE);
         self->reestimate_job = 0;
     }
@@ -462,6 +465,26 @@ static void on_predict_again(ThawPredictionsPane *pane, ThawWindow *self)
 
 static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult *j)
 {
+    if ((j->kind == THAW_JOB_BATCHMATES || j->kind == THAW_JOB_DROPOUT) && j->id == self->exp_job) {
+        self->exp_job = 0;
+        if (j->error) {
+            thaw_window_show_error(self, j->error);
+            return;
+        }
+        const char *const *names = (const char *const *)r->class_names;
+        const char *cls =
+            names && j->labels[0] >= 0 && j->labels[0] < j->classes ? names[j->labels[0]] : "?";
+        g_autofree char *title =
+            j->kind == THAW_JOB_BATCHMATES
+                ? g_strdup_printf("Image %d (%s) in %d random batches of %d: training=True answers "
+                                  "vs its one training=False answer",
+                                  j->first, cls, j->n, j->batch)
+                : g_strdup_printf("Image %d (%s) in one batch of %d, %d dropout draws", j->first,
+                                  cls, j->batch, j->n);
+        thaw_strip_plot_set_data(self->strip_plot, j->classes, names, j->n, j->probs_train,
+                                 j->probs_infer, j->labels[0], title);
+        return;
+    }
     if (j->kind == THAW_JOB_REESTIMATE && j->id == self->reestimate_job) {
         self->reestimate_job = 0;
         thaw_bn_pane_set_busy(self->bn_pane, FALSE);
@@ -513,6 +536,23 @@ static void on_reestimate(ThawBnPane *pane, ThawWindow *self)
     thaw_bn_pane_set_busy(pane, TRUE);
     thaw_window_show_message(self,
                              "re-estimating the BatchNorm statistics on the training images…");
+}
+
+void thaw_window_study_image(ThawWindow *self, int image, gboolean dropout)
+{
+    if (!self->last || self->last->n_layers == 0 || image < 0) return;
+    self->exp_image = image;
+    int batch = gtk_spin_button_get_value_as_int(self->exp_batch);
+    int passes = gtk_spin_button_get_value_as_int(self->exp_passes);
+    self->exp_job = dropout ? thaw_worker_dropout(self->worker, image, batch, passes)
+                            : thaw_worker_batchmates(self->worker, image, batch, passes);
+    g_autofree char *t = g_strdup_printf("Image %d", image);
+    gtk_label_set_text(self->exp_label, t);
+}
+
+static void on_image_activated(ThawPredictionsPane *pane, int index, ThawWindow *self)
+{
+    thaw_window_study_image(self, index, FALSE);
 }
 
 static void on_pane_shown(GtkStack *stack, GParamSpec *pspec, ThawWindow *self)
@@ -790,6 +830,23 @@ static void action_unfreeze_last(GSimpleAction *a, GVariant *p, gpointer data)
     if (n >= 0) thaw_model_pane_unfreeze_last(THAW_WINDOW(data)->model_pane, n);
 }
 
+static void action_batchmates(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    ThawWindow *self = data;
+    thaw_window_study_image(self, self->exp_image, FALSE);
+}
+
+static void action_dropout_draws(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    ThawWindow *self = data;
+    thaw_window_study_image(self, self->exp_image, TRUE);
+}
+
+static void action_study_image(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    thaw_window_study_image(data, g_variant_get_int32(p), FALSE);
+}
+
 static void change_pane(GSimpleAction *a, GVariant *value, gpointer data)
 {
     ThawWindow *self = data;
@@ -801,6 +858,9 @@ static void change_pane(GSimpleAction *a, GVariant *value, gpointer data)
 
 static const GActionEntry win_entries[] = {
     {.name = "pane", .parameter_type = "s", .state = "'training'", .change_state = change_pane},
+    {.name = "batchmates", .activate = action_batchmates},
+    {.name = "dropout-draws", .activate = action_dropout_draws},
+    {.name = "study-image", .parameter_type = "i", .activate = action_study_image},
     {.name = "run", .activate = action_run},
     {.name = "pause", .activate = action_pause},
     {.name = "run-pause", .activate = action_run_pause},
@@ -861,6 +921,10 @@ ThawReport *thaw_window_get_last_report(ThawWindow *self)
 const ThawSetup *thaw_window_get_setup(ThawWindow *self)
 {
     return self->setup;
+}
+ThawStripPlot *thaw_window_get_strip_plot(ThawWindow *self)
+{
+    return self->strip_plot;
 }
 ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self)
 {
@@ -937,6 +1001,7 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     g_type_ensure(THAW_TYPE_CODE_PANE);
     g_type_ensure(THAW_TYPE_PREDICTIONS_PANE);
     g_type_ensure(THAW_TYPE_BN_PANE);
+    g_type_ensure(THAW_TYPE_STRIP_PLOT);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/thaw/Thaw/ui/thaw-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, ThawWindow, name)
     CHILD(setup_dropdown);
@@ -959,6 +1024,10 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     CHILD(code_pane);
     CHILD(predictions_pane);
     CHILD(bn_pane);
+    CHILD(exp_label);
+    CHILD(exp_batch);
+    CHILD(exp_passes);
+    CHILD(strip_plot);
     CHILD(acc_chart);
     CHILD(lr_entry);
     CHILD(data_label);
@@ -1051,6 +1120,9 @@ static void thaw_window_init(ThawWindow *self)
     g_signal_connect(self->predictions_pane, "refresh-requested", G_CALLBACK(on_predict_again),
                      self);
     g_signal_connect(self->bn_pane, "reestimate-requested", G_CALLBACK(on_reestimate), self);
+    g_signal_connect(self->predictions_pane, "image-activated", G_CALLBACK(on_image_activated),
+                     self);
+    self->exp_image = -1;
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
     self->code_stale = TRUE;
     thaw_window_update_actions(self, FALSE, TRUE);

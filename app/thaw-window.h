@@ -16,7 +16,9 @@
  *   (i)  win.open-images  win.open-weights  win.save-checkpoint
  *   win.export-code (s: "keras"|"pytorch")  win.export-png  win.export-csv
  *   win.export-pane (the visible pane as PNG at 2x)  win.pane (s, stateful:
- *   "training", "batchnorm", "predictions", "code")
+ *   "training", "batchnorm", "predictions", "code")  win.batchmates
+ *   win.dropout-draws (the experiments on the image studied; with an int
+ *   parameter, on that validation image: win.study-image (i))
  *   win.dismiss-error
  *
  * Knob edits (freezing, preset, base training, learning rate) take effect at
@@ -33,6 +35,7 @@
 #include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
 #include "thaw-predictions-pane.h"
+#include "thaw-strip-plot.h"
 #include "thaw-chart.h"
 #include "thaw-model-pane.h"
 #include "thaw-worker.h"
@@ -67,6 +70,10 @@ gboolean thaw_window_save_settings(ThawWindow *self, GError **error);
 ThawCodePane *thaw_window_get_code_pane(ThawWindow *self);
 ThawPredictionsPane *thaw_window_get_predictions_pane(ThawWindow *self);
 ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self);
+ThawStripPlot *thaw_window_get_strip_plot(ThawWindow *self);
+/* The batch-mates (or, with dropout, the dropout-draws) experiment on
+ * validation image `image` with the pane's batch size and passes. */
+void thaw_window_study_image(ThawWindow *self, int image, gboolean dropout);
 /* How many validation images the Predictions pane predicts (from the first). */
 #define THAW_WINDOW_PREDICT_IMAGES 240
 /* A transient message in the status bar. */

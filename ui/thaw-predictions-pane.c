@@ -541,13 +541,19 @@ static void build_top_row(ThawPredictionsPane *self)
     gtk_widget_set_hexpand(self->summary_label, TRUE);
     gtk_widget_set_tooltip_text(self->summary_label, SUMMARY_TOOLTIP);
     gtk_widget_add_css_class(self->summary_label, "summary");
-    gtk_box_append(GTK_BOX(row), self->summary_label);
+    /* The summary is the lesson: a line of its own, never cut short. */
+    gtk_label_set_ellipsize(GTK_LABEL(self->summary_label), PANGO_ELLIPSIZE_NONE);
+    gtk_label_set_wrap(GTK_LABEL(self->summary_label), TRUE);
+    gtk_box_append(GTK_BOX(self->box), self->summary_label);
+    GtkWidget *spacer = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    gtk_widget_set_hexpand(spacer, TRUE);
 
     self->check = gtk_check_button_new_with_label("Disagreements first");
     gtk_widget_set_tooltip_text(self->check, "Show the images whose top-1 differs between the "
                                              "modes first, largest |Δp| first");
     g_signal_connect_object(self->check, "toggled", G_CALLBACK(on_check_toggled), self, 0);
     gtk_box_append(GTK_BOX(row), self->check);
+    gtk_box_append(GTK_BOX(row), spacer);
 
     GtkWidget *pager = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
     self->prev = icon_button("go-previous-symbolic", "Previous page");

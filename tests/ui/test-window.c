@@ -670,6 +670,71 @@ static void test_batchnorm_pane(void)
     close_window(w);
 }
 
+static gboolean strip_has(ThawWindow *w, gpointer data)
+{
+    return thaw_strip_plot_get_n(thaw_window_get_strip_plot(w)) == GPOINTER_TO_INT(data);
+}
+
+/* The batch-mates experiment: in training mode (pytorch: a frozen BN
+ * still normalises with the batch's statistics) one image's answer at
+ * B = 1 differs from its answers inside batches of 64; its inference-mode
+ * answer is the same either way. Without Dropout, the dropout draws of one
+ * fixed batch are all equal. */
+static void test_batchmates(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    g_assert_true(thaw_setup_set(s, "preset", "pytorch", NULL));
+    g_assert_true(thaw_setup_set(s, "val_k", "20", NULL)); /* 100 images: room for B = 64 */
+    g_assert_true(thaw_setup_set(s, "dropout", "0", NULL));
+    ThawWindow *w = open_window(s);
+    thaw_window_show_pane(w, "predictions");
+    ThawStripPlot *sp = thaw_window_get_strip_plot(w);
+    GtkSpinButton *batch = NULL, *passes = NULL;
+    /* the spin buttons are the window's template children; set them by value */
+    for (GtkWidget *c = gtk_widget_get_first_child(gtk_widget_get_parent(GTK_WIDGET(sp))); c;
+         c = gtk_widget_get_next_sibling(c))
+        for (GtkWidget *d = gtk_widget_get_first_child(c); d; d = gtk_widget_get_next_sibling(d))
+            if (GTK_IS_SPIN_BUTTON(d)) {
+                if (!batch)
+                    batch = GTK_SPIN_BUTTON(d);
+                else
+                    passes = GTK_SPIN_BUTTON(d);
+            }
+    g_assert_nonnull(batch);
+    g_assert_nonnull(passes);
+    gtk_spin_button_set_value(passes, 6);
+
+    gtk_spin_button_set_value(batch, 1);
+    activate(w, "study-image", g_variant_new_int32(3));
+    wait_for(w, strip_has, GINT_TO_POINTER(6), "B = 1");
+    double one[5], infer1[5];
+    for (int c = 0; c < 5; c++) {
+        one[c] = thaw_strip_plot_get_train(sp, 0, c);
+        infer1[c] = thaw_strip_plot_get_infer(sp, c);
+        g_assert_cmpfloat(thaw_strip_plot_get_spread(sp, c), <, 1e-6); /* one image, no dropout */
+    }
+    gtk_spin_button_set_value(batch, 64);
+    thaw_strip_plot_set_data(sp, 0, NULL, 0, NULL, NULL, -1, NULL);
+    activate(w, "batchmates", NULL);
+    wait_for(w, strip_has, GINT_TO_POINTER(6), "B = 64");
+    double diff = 0, spread = 0;
+    for (int c = 0; c < 5; c++) {
+        diff += fabs(thaw_strip_plot_get_train(sp, 0, c) - one[c]);
+        spread += thaw_strip_plot_get_spread(sp, c);
+        g_assert_cmpfloat(thaw_strip_plot_get_infer(sp, c), ==, infer1[c]);
+    }
+    g_test_message("B=1 vs B=64: |dp| %.3f; spread over 6 batches of 64: %.3f", diff, spread);
+    g_assert_cmpfloat(diff, >, 0.05);
+    g_assert_cmpfloat(spread, >, 0);
+
+    thaw_strip_plot_set_data(sp, 0, NULL, 0, NULL, NULL, -1, NULL);
+    activate(w, "dropout-draws", NULL);
+    wait_for(w, strip_has, GINT_TO_POINTER(6), "the dropout draws");
+    for (int c = 0; c < 5; c++) g_assert_cmpfloat(thaw_strip_plot_get_spread(sp, c), <, 1e-6);
+    close_window(w);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -695,6 +760,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/code-and-settings", test_code_and_settings);
     g_test_add_func("/window/predictions-vs-compare", test_predictions_vs_compare);
     g_test_add_func("/window/batchnorm-pane", test_batchnorm_pane);
+    g_test_add_func("/window/batchmates", test_batchmates);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
