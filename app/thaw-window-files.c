@@ -178,6 +178,19 @@ static void action_export_code(GSimpleAction *a, GVariant *p, gpointer data)
            filter_new("Python scripts (.py)", pats), export_code, fw);
 }
 
+/* PNG writers write in place: they write to tmp, and this renames it over
+ * path, so that a failed write never leaves half a file under the name.
+ * failed: why the writer failed, NULL if it did not. */
+static gboolean finish_write(const char *tmp, const char *path, const char *failed, GError **error)
+{
+    if (!failed && g_rename(tmp, path) == 0) return TRUE;
+    int e = failed ? EIO : errno;
+    g_unlink(tmp);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s': %s", path,
+                failed ? failed : g_strerror(e));
+    return FALSE;
+}
+
 /* Renders the window's last frame to path. Right after a paint the
  * widget's render node is current; at any other time a pending redraw may
  * have dropped it (during training, almost always), so the work is done in
@@ -201,19 +214,10 @@ static gboolean render_png(ThawWindow *self, const char *path, GError **error)
     graphene_rect_t bounds = GRAPHENE_RECT_INIT(0, 0, width, height);
     GdkTexture *texture = gsk_renderer_render_texture(renderer, node, &bounds);
     gsk_render_node_unref(node);
-    /* gdk_texture_save_to_png writes in place: write beside and rename so a
-     * failed write never leaves half a file under the name. */
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
     gboolean ok = gdk_texture_save_to_png(texture, tmp);
     g_object_unref(texture);
-    if (!ok || g_rename(tmp, path) != 0) {
-        int e = ok ? errno : EIO;
-        g_unlink(tmp);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s': %s", path,
-                    ok ? g_strerror(e) : "the PNG was not written");
-        return FALSE;
-    }
-    return TRUE;
+    return finish_write(tmp, path, ok ? NULL : "the PNG was not written", error);
 }
 
 typedef struct {
@@ -350,17 +354,13 @@ gboolean thaw_window_export_pane_png(ThawWindow *self, const char *pane, const c
                     "the %s pane has no picture to export", pane ? pane : "(none)");
         return FALSE;
     }
-    /* cairo writes with libpng; to a temporary name first, then renamed. */
+    /* cairo writes with libpng */
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
     cairo_status_t st = cairo_surface_write_to_png(surface, tmp);
     cairo_surface_destroy(surface);
-    if (st != CAIRO_STATUS_SUCCESS || g_rename(tmp, path) != 0) {
-        int e = st == CAIRO_STATUS_SUCCESS ? errno : EIO;
-        g_unlink(tmp);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot write '%s': %s", path,
-                    st == CAIRO_STATUS_SUCCESS ? g_strerror(e) : cairo_status_to_string(st));
+    if (!finish_write(tmp, path, st == CAIRO_STATUS_SUCCESS ? NULL : cairo_status_to_string(st),
+                      error))
         return FALSE;
-    }
     if (out_w) *out_w = width * scale;
     if (out_h) *out_h = height * scale;
     return TRUE;

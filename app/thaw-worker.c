@@ -29,10 +29,9 @@ static void bn_stats_clear(ThawBnStats *b)
     g_free(b->moving_var);
 }
 
-/* The moving statistics in the model now, in the layout of rep (batch
- * statistics: those of prev when given, else NaN). */
-static ThawBnStats *bn_stats_from_model(const thaw_model *m, const thaw_step_report *rep,
-                                        const ThawBnStats *prev, guint64 step)
+/* A snapshot in the layout of rep (which BN layers, where their channels
+ * start); the four arrays allocated, not filled. */
+static ThawBnStats *bn_stats_alloc(const thaw_step_report *rep, guint64 step)
 {
     ThawBnStats *b = g_atomic_rc_box_new0(ThawBnStats);
     b->step = step;
@@ -40,16 +39,23 @@ static ThawBnStats *bn_stats_from_model(const thaw_model *m, const thaw_step_rep
     b->channels = rep->bn_channels;
     b->layer = g_memdup2(rep->bn_layer, (gsize)rep->n_bn * sizeof(int));
     b->offset = g_memdup2(rep->bn_offset, (gsize)rep->n_bn * sizeof(int));
-    gsize cb = (gsize)rep->bn_channels * sizeof(float);
-    b->moving_mean = g_malloc(cb + 1);
-    b->moving_var = g_malloc(cb + 1);
-    if (prev) {
-        b->batch_mean = g_memdup2(prev->batch_mean, cb);
-        b->batch_var = g_memdup2(prev->batch_var, cb);
-    } else {
-        b->batch_mean = g_malloc(cb + 1);
-        b->batch_var = g_malloc(cb + 1);
-        for (int i = 0; i < rep->bn_channels; i++) b->batch_mean[i] = b->batch_var[i] = NAN;
+    gsize cb = (gsize)rep->bn_channels * sizeof(float) + 1;
+    b->batch_mean = g_malloc(cb);
+    b->batch_var = g_malloc(cb);
+    b->moving_mean = g_malloc(cb);
+    b->moving_var = g_malloc(cb);
+    return b;
+}
+
+/* The moving statistics in the model now (batch statistics: those of prev
+ * when given, else NaN). */
+static ThawBnStats *bn_stats_from_model(const thaw_model *m, const thaw_step_report *rep,
+                                        const ThawBnStats *prev, guint64 step)
+{
+    ThawBnStats *b = bn_stats_alloc(rep, step);
+    for (int i = 0; i < rep->bn_channels; i++) {
+        b->batch_mean[i] = prev ? prev->batch_mean[i] : NAN;
+        b->batch_var[i] = prev ? prev->batch_var[i] : NAN;
     }
     for (int j = 0; j < rep->n_bn; j++) {
         const thaw_layer *l = &m->layers[rep->bn_layer[j]];
@@ -62,19 +68,15 @@ static ThawBnStats *bn_stats_from_model(const thaw_model *m, const thaw_step_rep
     return b;
 }
 
+/* The statistics of the step rep reports. */
 static ThawBnStats *bn_stats_copy(const thaw_step_report *rep, guint64 step)
 {
-    ThawBnStats *b = g_atomic_rc_box_new0(ThawBnStats);
-    b->step = step;
-    b->n_bn = rep->n_bn;
-    b->channels = rep->bn_channels;
-    b->layer = g_memdup2(rep->bn_layer, (gsize)rep->n_bn * sizeof(int));
-    b->offset = g_memdup2(rep->bn_offset, (gsize)rep->n_bn * sizeof(int));
+    ThawBnStats *b = bn_stats_alloc(rep, step);
     gsize cb = (gsize)rep->bn_channels * sizeof(float);
-    b->batch_mean = g_memdup2(rep->batch_mean, cb);
-    b->batch_var = g_memdup2(rep->batch_var, cb);
-    b->moving_mean = g_memdup2(rep->moving_mean, cb);
-    b->moving_var = g_memdup2(rep->moving_var, cb);
+    memcpy(b->batch_mean, rep->batch_mean, cb);
+    memcpy(b->batch_var, rep->batch_var, cb);
+    memcpy(b->moving_mean, rep->moving_mean, cb);
+    memcpy(b->moving_var, rep->moving_var, cb);
     /* A layer on its moving statistics computed no batch statistics. */
     for (int j = 0; j < rep->n_bn; j++)
         if (!rep->bn_used_batch[j]) {

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "thaw-chart-axis.h"
+#include "thaw-draw.h"
 
 #define PAD          6.0  /* around the edges and between bands */
 #define TICK         4.0  /* tick mark length, outside the plot */
@@ -51,8 +52,6 @@ typedef struct {
     double xt[MAX_TICKS], yt[MAX_TICKS], xstep, ystep;
     int nxt, nyt;
 } Geometry;
-
-typedef enum { TEXT_SMALL, TEXT_NORMAL, TEXT_TITLE } TextKind;
 
 struct _ThawChart {
     GtkWidget parent_instance;
@@ -107,32 +106,9 @@ static Series *chart_series(ThawChart *self, int i)
     return g_ptr_array_index(self->series, i);
 }
 
-/* ---- text: the widget's own Pango context (its CSS font, DPI and font
- * options), which exists whether or not the widget is realized, so drawing
- * into any cairo_t and the hover's measurements agree. */
-
-static void text_set(PangoLayout *pl, TextKind kind, const char *text, int *w, int *h)
-{
-    PangoAttrList *attrs = pango_attr_list_new();
-    if (kind == TEXT_SMALL) pango_attr_list_insert(attrs, pango_attr_scale_new(0.85));
-    if (kind == TEXT_TITLE) pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
-    pango_layout_set_attributes(pl, attrs);
-    pango_attr_list_unref(attrs);
-    pango_layout_set_width(pl, -1);
-    pango_layout_set_ellipsize(pl, PANGO_ELLIPSIZE_NONE);
-    pango_layout_set_text(pl, text, -1);
-    pango_layout_get_pixel_size(pl, w, h);
-}
-
-/* Draws the layout's text with its left edge at x - xalign * width. */
-static void text_show(cairo_t *cr, PangoLayout *pl, double x, double y, double xalign)
-{
-    int w;
-    pango_layout_get_pixel_size(pl, &w, NULL);
-    cairo_move_to(cr, round(x - xalign * w), round(y));
-    pango_cairo_show_layout(cr, pl);
-    cairo_new_path(cr); /* else the next arc would start with a line from here */
-}
+/* Text goes through the widget's own Pango context (its CSS font, DPI and
+ * font options, thaw-draw.h), which exists whether or not the widget is
+ * realized, so drawing into any cairo_t and the hover's measurements agree. */
 
 static void format_tick(ThawChart *self, const ThawAxis *a, double v, double step, gboolean unit,
                         char *buf, size_t size)
@@ -163,7 +139,7 @@ static int chart_legend(ThawChart *self, PangoLayout *pl, int width, int title_w
     for (guint i = 0; i < self->series->len; i++) {
         pos[2 * i] = NAN, pos[2 * i + 1] = 0.0; /* NAN: not in the legend */
         if (!series_visible(chart_series(self, i))) continue;
-        text_set(pl, TEXT_SMALL, chart_series(self, i)->name, &w, &h);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, chart_series(self, i)->name, &w, &h);
         total += (total > 0.0 ? 14.0 : 0.0) + 20.0 + w;
         pos[2 * i] = w; /* the item's text width, for the second pass */
     }
@@ -219,8 +195,8 @@ static gboolean chart_geometry(ThawChart *self, PangoLayout *pl, int width, int 
     char buf[64];
     int tw = 0, th = 0, sw, sh;
     memset(g, 0, sizeof *g);
-    text_set(pl, TEXT_SMALL, "0", &sw, &sh);
-    if (self->title && *self->title) text_set(pl, TEXT_TITLE, self->title, &tw, &th);
+    thaw_draw_text_set(pl, THAW_TEXT_SMALL, "0", &sw, &sh);
+    if (self->title && *self->title) thaw_draw_text_set(pl, THAW_TEXT_TITLE, self->title, &tw, &th);
     double *pos = g_new(double, 2 * self->series->len + 2);
     int legend_rows = chart_legend(self, pl, width, tw, pos);
     gboolean legend_beside = FALSE;
@@ -241,12 +217,12 @@ static gboolean chart_geometry(ThawChart *self, PangoLayout *pl, int width, int 
     int label_w = 0;
     if (self->y_label_sample) {
         int h;
-        text_set(pl, TEXT_SMALL, self->y_label_sample, &label_w, &h);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, self->y_label_sample, &label_w, &h);
     }
     for (int i = 0; i < g->nyt; i++) {
         int w, h;
         format_tick(self, &g->ay, g->yt[i], g->ystep, TRUE, buf, sizeof buf);
-        text_set(pl, TEXT_SMALL, buf, &w, &h);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, buf, &w, &h);
         label_w = MAX(label_w, w);
     }
     g->left = ceil(PAD + label_w + 2.0 + TICK);
@@ -256,7 +232,7 @@ static gboolean chart_geometry(ThawChart *self, PangoLayout *pl, int width, int 
     g->ax = chart_x_axis(self);
     format_tick(self, &g->ax, g->ax.max, 1.0, FALSE, buf, sizeof buf);
     int lw, lh;
-    text_set(pl, TEXT_SMALL, buf, &lw, &lh);
+    thaw_draw_text_set(pl, THAW_TEXT_SMALL, buf, &lw, &lh);
     g->pw = floor(width - g->left - MAX(2 * PAD, lw / 2.0 + 2.0));
     if (g->pw < 16.0) return FALSE;
     g->nxt = thaw_axis_ticks(&g->ax, max_xt, g->xt, MAX_TICKS, &g->xstep);
@@ -280,22 +256,6 @@ static double chart_py(const Geometry *g, double y)
 
 /* ---- drawing */
 
-static void set_color(cairo_t *cr, const GdkRGBA *c, double alpha)
-{
-    cairo_set_source_rgba(cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
-/* A box behind text laid over the plot (marker labels, the read-out): light
- * or dark against the theme's text colour, so it reads in either theme. */
-static void text_box(cairo_t *cr, const GdkRGBA *fg, double x, double y, double w, double h,
-                     double alpha)
-{
-    double v = 0.3 * fg->red + 0.6 * fg->green + 0.1 * fg->blue > 0.5 ? 0.14 : 1.0;
-    cairo_rectangle(cr, x, y, w, h);
-    cairo_set_source_rgba(cr, v, v, v, alpha);
-    cairo_fill(cr);
-}
-
 static void draw_axes(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geometry *g,
                       const GdkRGBA *fg)
 {
@@ -305,31 +265,31 @@ static void draw_axes(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geome
     cairo_set_line_width(cr, 1.0);
     for (int i = 0; i < g->nyt; i++) {
         double y = floor(chart_py(g, g->yt[i])) + 0.5;
-        set_color(cr, fg, 0.08); /* grid */
+        thaw_draw_set_color(cr, fg, 0.08); /* grid */
         cairo_move_to(cr, g->left, y), cairo_line_to(cr, right, y), cairo_stroke(cr);
-        set_color(cr, fg, 0.35);
+        thaw_draw_set_color(cr, fg, 0.35);
         cairo_move_to(cr, g->left - TICK, y), cairo_line_to(cr, g->left, y), cairo_stroke(cr);
         format_tick(self, &g->ay, g->yt[i], g->ystep, TRUE, buf, sizeof buf);
-        text_set(pl, TEXT_SMALL, buf, &w, &h);
-        set_color(cr, fg, 0.75);
-        text_show(cr, pl, g->left - TICK - 2.0, CLAMP(y - h / 2.0, 0.0, bottom), 1.0);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, buf, &w, &h);
+        thaw_draw_set_color(cr, fg, 0.75);
+        thaw_draw_text_show(cr, pl, g->left - TICK - 2.0, CLAMP(y - h / 2.0, 0.0, bottom), 1.0);
     }
     for (int i = 0; i < g->nxt; i++) {
         double x = floor(chart_px(g, g->xt[i])) + 0.5;
-        set_color(cr, fg, 0.08);
+        thaw_draw_set_color(cr, fg, 0.08);
         cairo_move_to(cr, x, g->top), cairo_line_to(cr, x, bottom), cairo_stroke(cr);
-        set_color(cr, fg, 0.35);
+        thaw_draw_set_color(cr, fg, 0.35);
         cairo_move_to(cr, x, bottom), cairo_line_to(cr, x, bottom + TICK), cairo_stroke(cr);
         format_tick(self, &g->ax, g->xt[i], g->xstep, FALSE, buf, sizeof buf);
-        text_set(pl, TEXT_SMALL, buf, &w, &h);
-        set_color(cr, fg, 0.75);
-        text_show(cr, pl, x, bottom + TICK + 2.0, 0.5);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, buf, &w, &h);
+        thaw_draw_set_color(cr, fg, 0.75);
+        thaw_draw_text_show(cr, pl, x, bottom + TICK + 2.0, 0.5);
     }
     if (self->x_label && *self->x_label) {
-        text_set(pl, TEXT_SMALL, self->x_label, &w, &h);
-        text_show(cr, pl, g->left + g->pw / 2.0, bottom + TICK + 2.0 + h, 0.5);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, self->x_label, &w, &h);
+        thaw_draw_text_show(cr, pl, g->left + g->pw / 2.0, bottom + TICK + 2.0 + h, 0.5);
     }
-    set_color(cr, fg, 0.25); /* a subtle frame; the background stays the window's */
+    thaw_draw_set_color(cr, fg, 0.25); /* a subtle frame; the background stays the window's */
     cairo_rectangle(cr, g->left + 0.5, g->top + 0.5, g->pw - 1.0, g->ph - 1.0);
     cairo_stroke(cr);
 }
@@ -388,7 +348,7 @@ static void path_series(cairo_t *cr, const Geometry *g, const Series *s)
 static void draw_series(cairo_t *cr, const Geometry *g, const Series *s)
 {
     static const double dash[] = {6.0, 4.0};
-    set_color(cr, &s->color, 1.0);
+    thaw_draw_set_color(cr, &s->color, 1.0);
     cairo_set_line_width(cr, s->style == THAW_CHART_LINE_POINTS ? 2.0 : 1.5);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_dash(cr, dash, s->style == THAW_CHART_DASHED ? 2 : 0, 0.0);
@@ -426,7 +386,7 @@ static void draw_markers(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Ge
         if (!isfinite(x)) continue;
         x = floor(x) + 0.5;
         if (!labels) {
-            set_color(cr, fg, 0.45);
+            thaw_draw_set_color(cr, fg, 0.45);
             cairo_set_line_width(cr, 1.0);
             cairo_set_dash(cr, dash, 2, 0.0);
             cairo_move_to(cr, x, g->top), cairo_line_to(cr, x, g->top + g->ph), cairo_stroke(cr);
@@ -435,7 +395,7 @@ static void draw_markers(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Ge
         }
         if (!m->label || !*m->label) continue;
         int w, h;
-        text_set(pl, TEXT_SMALL, m->label, &w, &h);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, m->label, &w, &h);
         gboolean left = right - x < MIN(w, 80) + 6.0 && x - g->left > right - x;
         double room = MIN(140.0, (left ? x - g->left : right - x) - 6.0);
         if (room < 16.0) continue;
@@ -448,9 +408,9 @@ static void draw_markers(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Ge
         for (int r = 0; r < MARKER_ROWS; r++) {
             if (lx < row_end[r] + 6.0) continue;
             double y = g->top + 2.0 + r * h;
-            text_box(cr, fg, lx - 2.0, y, w + 4.0, h, 0.75);
-            set_color(cr, fg, 0.8);
-            text_show(cr, pl, lx, y, 0.0);
+            thaw_draw_text_box(cr, fg, lx - 2.0, y, w + 4.0, h, 0.75);
+            thaw_draw_set_color(cr, fg, 0.8);
+            thaw_draw_text_show(cr, pl, lx, y, 0.0);
             row_end[r] = lx + w;
             break;
         }
@@ -467,11 +427,11 @@ static void draw_legend(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geo
         Series *s = chart_series(self, i);
         if (isnan(pos[2 * i])) continue;
         int w, h;
-        text_set(pl, TEXT_SMALL, s->name, &w, &h);
+        thaw_draw_text_set(pl, THAW_TEXT_SMALL, s->name, &w, &h);
         double x = pos[2 * i], row = pos[2 * i + 1];
         double y = row < 0.0 ? PAD + (g->row_h - h) / 2.0 : g->legend_y + row * g->legend_row_h;
         double my = round(y + h / 2.0);
-        set_color(cr, &s->color, 1.0);
+        thaw_draw_set_color(cr, &s->color, 1.0);
         cairo_set_line_width(cr, 2.0);
         cairo_set_dash(cr, dash, s->style == THAW_CHART_DASHED ? 2 : 0, 0.0);
         cairo_move_to(cr, x, my), cairo_line_to(cr, x + 16.0, my), cairo_stroke(cr);
@@ -480,8 +440,8 @@ static void draw_legend(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geo
             cairo_arc(cr, x + 8.0, my, 3.0, 0.0, 2 * G_PI);
             cairo_fill(cr);
         }
-        set_color(cr, fg, 0.85);
-        text_show(cr, pl, x + 20.0, y, 0.0);
+        thaw_draw_set_color(cr, fg, 0.85);
+        thaw_draw_text_show(cr, pl, x + 20.0, y, 0.0);
     }
     g_free(pos);
 }
@@ -497,26 +457,26 @@ static void draw_hover(ThawChart *self, cairo_t *cr, PangoLayout *pl, const Geom
     double py = chart_py(g, g_array_index(s->y, double, self->hover_index));
     if (!isfinite(px) || !isfinite(py)) return;
     cairo_arc(cr, px, py, 4.5, 0.0, 2 * G_PI);
-    set_color(cr, &s->color, 1.0);
+    thaw_draw_set_color(cr, &s->color, 1.0);
     cairo_fill_preserve(cr);
-    set_color(cr, fg, 0.9);
+    thaw_draw_set_color(cr, fg, 0.9);
     cairo_set_line_width(cr, 1.5);
     cairo_stroke(cr);
 
     int w, h;
-    text_set(pl, TEXT_NORMAL, self->hover_text, &w, &h);
+    thaw_draw_text_set(pl, THAW_TEXT_NORMAL, self->hover_text, &w, &h);
     double bw = w + 12.0, bh = h + 6.0, bx = px + 10.0, by = py - 10.0 - bh;
     if (bx + bw > g->left + g->pw) bx = px - 10.0 - bw;
     if (by < g->top) by = py + 10.0;
     bx = round(CLAMP(bx, g->left, MAX(g->left, g->left + g->pw - bw)));
     by = round(CLAMP(by, g->top, MAX(g->top, g->top + g->ph - bh)));
-    text_box(cr, fg, bx, by, bw, bh, 0.92);
+    thaw_draw_text_box(cr, fg, bx, by, bw, bh, 0.92);
     cairo_rectangle(cr, bx + 0.5, by + 0.5, bw - 1.0, bh - 1.0);
-    set_color(cr, fg, 0.3);
+    thaw_draw_set_color(cr, fg, 0.3);
     cairo_set_line_width(cr, 1.0);
     cairo_stroke(cr);
-    set_color(cr, fg, 1.0);
-    text_show(cr, pl, bx + 6.0, by + 3.0, 0.0);
+    thaw_draw_set_color(cr, fg, 1.0);
+    thaw_draw_text_show(cr, pl, bx + 6.0, by + 3.0, 0.0);
 }
 
 static gboolean chart_has_points(ThawChart *self)
@@ -556,9 +516,9 @@ void thaw_chart_draw(ThawChart *self, cairo_t *cr, int width, int height)
     cairo_save(cr);
     int tw = 0, th;
     if (self->title && *self->title) {
-        text_set(pl, TEXT_TITLE, self->title, &tw, &th);
-        set_color(cr, &fg, 1.0);
-        text_show(cr, pl, PAD, PAD + (g.row_h - th) / 2.0, 0.0);
+        thaw_draw_text_set(pl, THAW_TEXT_TITLE, self->title, &tw, &th);
+        thaw_draw_set_color(cr, &fg, 1.0);
+        thaw_draw_text_show(cr, pl, PAD, PAD + (g.row_h - th) / 2.0, 0.0);
     }
     if (ok) {
         draw_legend(self, cr, pl, &g, width, tw, &fg);
@@ -573,9 +533,9 @@ void thaw_chart_draw(ThawChart *self, cairo_t *cr, int width, int height)
         draw_hover(self, cr, pl, &g, &fg);
         if (self->placeholder && !chart_has_points(self)) {
             int pw, ph;
-            text_set(pl, TEXT_TITLE, self->placeholder, &pw, &ph);
-            set_color(cr, &fg, 0.45);
-            text_show(cr, pl, g.left + (g.pw - pw) / 2.0, g.top + (g.ph - ph) / 2.0, 0.0);
+            thaw_draw_text_set(pl, THAW_TEXT_TITLE, self->placeholder, &pw, &ph);
+            thaw_draw_set_color(cr, &fg, 0.45);
+            thaw_draw_text_show(cr, pl, g.left + (g.pw - pw) / 2.0, g.top + (g.ph - ph) / 2.0, 0.0);
         }
     }
     cairo_restore(cr);

@@ -1,8 +1,7 @@
-/* Small drawing helpers shared by the BatchNorm pane's widgets (ThawBnPlot,
+/* Small drawing helpers shared by Thaw's drawn widgets (ThawChart, ThawBnPlot,
  * ThawDriftMap): text through the widget's own Pango layout and colours with
- * an extra alpha. They are the same idioms as ThawChart's (which keeps its
- * own static copies); nothing here allocates beyond what Pango does for a
- * line of text. */
+ * an extra alpha; ThawChart uses them too. Nothing here allocates beyond
+ * what Pango does for a line of text. */
 #ifndef THAW_UI_DRAW_H
 #define THAW_UI_DRAW_H
 

@@ -54,19 +54,6 @@ static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------------ texts */
 
-static void format_count(char *buf, size_t size, size_t v)
-{
-    /* 23587712 -> "23,587,712", as model.summary() prints it */
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%zu", v);
-    size_t j = 0;
-    for (int i = 0; i < len && j + 1 < size; i++) {
-        if (i > 0 && (len - i) % 3 == 0 && j + 2 < size) buf[j++] = ',';
-        buf[j++] = tmp[i];
-    }
-    buf[j] = '\0';
-}
-
 /* Output shapes as the summary prints them. */
 static void format_shape(char *buf, size_t size, const thaw_layer *l)
 {
@@ -132,7 +119,7 @@ static ThawLayerNode *layer_node_new(ThawModelPane *self, int i)
     const thaw_layer *l = &self->model->layers[i];
     char shape[48], params[32];
     format_shape(shape, sizeof shape, l);
-    format_count(params, sizeof params, thaw_layer_param_count(self->model, i));
+    thaw_format_count(params, sizeof params, thaw_layer_param_count(self->model, i));
     ThawLayerNode *node = thaw_layer_node_new(THAW_LAYER_NODE_LAYER, l->name, i, i);
     thaw_layer_node_set_texts(node, thaw_layer_kind_name(l->kind), shape, params,
                               l->kind != THAW_LAYER_INPUT);
@@ -164,7 +151,7 @@ static ThawLayerNode *group_node_new(ThawModelPane *self, ThawLayerNodeKind kind
         snprintf(kind_text, sizeof kind_text, "Stage · %d %s", n_layers,
                  plural(n_layers, "layer", "layers"));
     format_shape(shape, sizeof shape, &m->layers[last]); /* what the group outputs */
-    format_count(num, sizeof num, params);
+    thaw_format_count(num, sizeof num, params);
     ThawLayerNode *node = thaw_layer_node_new(kind, name, first, last);
     thaw_layer_node_set_texts(node, kind_text, shape, num, has_check);
     thaw_layer_node_set_children(node, G_LIST_MODEL(children));
@@ -490,9 +477,9 @@ void thaw_model_pane_refresh(ThawModelPane *self)
     self->counts = thaw_model_count_params(self->model); /* resolves the FIT modes */
     for (guint i = 0; i < self->nodes->len; i++) node_update(self, self->nodes->pdata[i]);
     char total[32], trainable[32], frozen[32];
-    format_count(total, sizeof total, self->counts.total);
-    format_count(trainable, sizeof trainable, self->counts.trainable);
-    format_count(frozen, sizeof frozen, self->counts.non_trainable);
+    thaw_format_count(total, sizeof total, self->counts.total);
+    thaw_format_count(trainable, sizeof trainable, self->counts.trainable);
+    thaw_format_count(frozen, sizeof frozen, self->counts.non_trainable);
     self->counts_text = g_strdup_printf("Total params: %s · Trainable: %s · Non-trainable: %s",
                                         total, trainable, frozen);
     if (self->counts_label) gtk_label_set_label(GTK_LABEL(self->counts_label), self->counts_text);

@@ -25,7 +25,7 @@ thaw_param_counts thaw_model_count_params(thaw_model *m)
     return c;
 }
 
-static void format_count(char *buf, size_t size, size_t v)
+void thaw_format_count(char *buf, size_t size, size_t v)
 {
     /* 23587712 -> "23,587,712" */
     char tmp[32];
@@ -52,16 +52,16 @@ void thaw_model_summary_print(thaw_model *m, FILE *f)
             snprintf(shape, sizeof shape, "(None, %d)", l->oc);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->oh, l->ow, l->oc);
-        format_count(num, sizeof num, thaw_layer_param_count(m, i));
+        thaw_format_count(num, sizeof num, thaw_layer_param_count(m, i));
         const char *tr = l->n_params == 0 ? "" : l->mode.params_trained ? "yes" : "no";
         const char *bn = l->kind == THAW_LAYER_BATCHNORM ? thaw_bn_mode_phrase(&l->mode) : "";
         fprintf(f, "%-28s %-24s %-18s %12s  %-9s %s\n", l->name, thaw_layer_kind_name(l->kind),
                 shape, num, tr, bn);
     }
-    format_count(num, sizeof num, c.total);
+    thaw_format_count(num, sizeof num, c.total);
     fprintf(f, "Total params: %s\n", num);
-    format_count(num, sizeof num, c.trainable);
+    thaw_format_count(num, sizeof num, c.trainable);
     fprintf(f, "Trainable params: %s\n", num);
-    format_count(num, sizeof num, c.non_trainable);
+    thaw_format_count(num, sizeof num, c.non_trainable);
     fprintf(f, "Non-trainable params: %s\n", num);
 }
