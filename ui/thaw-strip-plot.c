@@ -113,7 +113,7 @@ void thaw_strip_plot_draw(ThawStripPlot *self, cairo_t *cr, int width, int heigh
         g_object_unref(pl);
         return;
     }
-    double top = PAD + 24, bottom = height - PAD - 18;
+    double top = PAD + 44, bottom = height - PAD - 18; /* title, legend, then the rows */
     double left = PAD + NAME_W, right = width - PAD - 10;
     if (self->title) text(cr, pl, PAD, PAD + 9, self->title, TRUE, FALSE);
     double row = (bottom - top) / self->k;
@@ -163,31 +163,28 @@ void thaw_strip_plot_draw(ThawStripPlot *self, cairo_t *cr, int width, int heigh
             cairo_fill(cr);
         }
     }
-    /* legend */
-    pango_layout_set_markup(pl, "training=True passes   ◆ training=False", -1);
+    /* legend, on its own line under the title */
     int lw, lh;
+    pango_layout_set_markup(pl, "training=True passes", -1);
     pango_layout_get_pixel_size(pl, &lw, &lh);
-    double lx = width - PAD - lw - 14;
+    double ly = PAD + 28, lx = PAD + 6;
     set_hex(cr, THAW_CHART_RED, 0.8);
-    cairo_arc(cr, lx, PAD + 9, 4, 0, 2 * G_PI);
+    cairo_arc(cr, lx, ly, 4, 0, 2 * G_PI);
     cairo_fill(cr);
     gdk_cairo_set_source_rgba(cr, &fg);
-    pango_layout_set_markup(pl, "training=True passes", -1);
-    cairo_move_to(cr, lx + 8, PAD + 9 - lh / 2.0);
+    cairo_move_to(cr, lx + 8, ly - lh / 2.0);
     pango_cairo_show_layout(cr, pl);
-    int w1, h1;
-    pango_layout_get_pixel_size(pl, &w1, &h1);
-    double dx = lx + 8 + w1 + 16;
+    double dx = lx + 8 + lw + 18;
     set_hex(cr, THAW_CHART_GREEN, 1.0);
-    cairo_move_to(cr, dx, PAD + 4);
-    cairo_line_to(cr, dx + 5, PAD + 9);
-    cairo_line_to(cr, dx, PAD + 14);
-    cairo_line_to(cr, dx - 5, PAD + 9);
+    cairo_move_to(cr, dx, ly - 5);
+    cairo_line_to(cr, dx + 5, ly);
+    cairo_line_to(cr, dx, ly + 5);
+    cairo_line_to(cr, dx - 5, ly);
     cairo_close_path(cr);
     cairo_fill(cr);
     gdk_cairo_set_source_rgba(cr, &fg);
-    pango_layout_set_markup(pl, "training=False", -1);
-    cairo_move_to(cr, dx + 9, PAD + 9 - lh / 2.0);
+    pango_layout_set_markup(pl, "training=False (one answer)", -1);
+    cairo_move_to(cr, dx + 9, ly - lh / 2.0);
     pango_cairo_show_layout(cr, pl);
     cairo_restore(cr);
     g_object_unref(pl);
@@ -209,7 +206,7 @@ static void thaw_strip_plot_measure(GtkWidget *widget, GtkOrientation o, int for
     if (o == GTK_ORIENTATION_HORIZONTAL)
         *min = 320, *nat = 600;
     else
-        *min = 120, *nat = MAX(160, 60 + ROW_MIN * MAX(self->k, 5));
+        *min = 140, *nat = MAX(180, 80 + ROW_MIN * MAX(self->k, 5));
     *min_base = *nat_base = -1;
 }
 
