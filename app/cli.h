@@ -45,5 +45,6 @@ int thaw_cli_predict(int argc, char **argv);
 int thaw_cli_import_keras(int argc, char **argv);
 int thaw_cli_export_code(int argc, char **argv);
 int thaw_cli_bench(int argc, char **argv);
+int thaw_cli_demo(int argc, char **argv);
 
 #endif

@@ -2,7 +2,7 @@
  *
  * Each subcommand lives with its kind (cli-train.c: pretrain, finetune;
  * cli-inspect.c: summary, eval, compare, predict, import-keras; export-code
- * in cli-train.c; bench in cli-bench.c) and shares the setup
+ * in cli-train.c; bench in cli-bench.c; demo in cli-demo.c) and shares the setup
  * table (setup.c) with the window, so no option is parsed twice.
  * Exit status: 0 on success, 1 on a failure, 2 on a usage error. */
 #include <stdio.h>
@@ -32,6 +32,7 @@ static const command commands[] = {
     {"predict", thaw_cli_predict, "per-image class probabilities in a chosen mode"},
     {"import-keras", thaw_cli_import_keras, "convert a Keras .h5 weight file to .thaw"},
     {"export-code", thaw_cli_export_code, "a Keras or PyTorch script equivalent to a setup"},
+    {"demo", thaw_cli_demo, "the teaching demos: a lesson, its numbers measured, a verdict"},
     {"bench", thaw_cli_bench, "the engine benchmark (the PyTorch anchor's ResNet-20 and modes)"},
 };
 

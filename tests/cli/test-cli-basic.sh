@@ -74,6 +74,12 @@ for fw in keras pytorch; do
 done
 grep -q "base_model(x, training=False)" "$tmp/train_keras.py" ||
   fail "the Keras export of the guide's setup must call the base with training=False"
+# demo: the list, usage errors, and one demo end to end (its claims are in tests/app/test-demos.c)
+expect 0 "training-not-trainable" -- demo
+expect 2 "no demo 'nope'" -- demo nope
+expect 2 "--epochs: 0 is not" -- demo broken-bn --epochs 0
+expect 2 "unknown option or argument 'extra'" -- demo requires-grad extra
+expect 0 '"holds": true' -- demo requires-grad --k 20 --val_k 20 --json
 expect 2 "--framework keras|pytorch is required" -- export-code
 expect 2 "no layer 'conv9'" -- export-code --framework keras --freeze conv9
 

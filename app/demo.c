@@ -1,0 +1,308 @@
+/* Teaching demos: see demo.h. Each measurement builds its variants of the
+ * demo's setup with thaw_run_new (the same scenario code as `thaw-cli
+ * finetune` and the window), trains them and compares. */
+#include "demo.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "run.h"
+
+static GQuark demo_error_quark(void)
+{
+    return g_quark_from_static_string("thaw-demo-error-quark");
+}
+
+static void add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+static void add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
+{
+    ThawDemoNumber *n = g_new0(ThawDemoNumber, 1);
+    va_list ap;
+    va_start(ap, fmt);
+    n->label = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    n->value = value;
+    n->unit = g_strdup(unit);
+    g_ptr_array_add(res->numbers, n);
+}
+
+static void number_free(gpointer p)
+{
+    ThawDemoNumber *n = p;
+    g_free(n->label);
+    g_free(n->unit);
+    g_free(n);
+}
+
+void thaw_demo_result_clear(ThawDemoResult *res)
+{
+    if (res->numbers) g_ptr_array_unref(res->numbers);
+    g_free(res->verdict);
+    memset(res, 0, sizeof *res);
+}
+
+static void say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...)
+{
+    if (!progress) return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    progress(ctx, s);
+}
+
+/* A run of s, ready to train; NULL with error when it cannot be prepared. */
+static ThawRun *prepare(const ThawSetup *s, GError **error)
+{
+    ThawRun *run = NULL;
+    thaw_error err;
+    thaw_error_clear(&err);
+    if (thaw_run_new(&run, s, NULL, &err) != THAW_OK) {
+        g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+        return NULL;
+    }
+    return run;
+}
+
+/* Trains run for `steps` steps (0: to the end of the setup's epochs). */
+static gboolean step_n(ThawRun *run, int steps, GError **error)
+{
+    thaw_error err;
+    thaw_error_clear(&err);
+    for (int i = 0; (steps == 0 || i < steps) && !thaw_run_finished(run); i++) {
+        unsigned ev;
+        if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) {
+            g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* A run of s trained to the end of its epochs. */
+static ThawRun *train(const ThawSetup *s, GError **error)
+{
+    ThawRun *run = prepare(s, error);
+    if (run && !step_n(run, 0, error)) g_clear_pointer(&run, thaw_run_free);
+    return run;
+}
+
+/* ---- 1. `training` is not `trainable` ----------------------------------- */
+
+/* How many of the base's tensors of one kind differ between two parameter
+ * arenas; *total receives how many there are. */
+static int changed(const thaw_model *m, const float *before, const char *suffix, int *total)
+{
+    int n = 0;
+    *total = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        const thaw_param *p = &m->params[i];
+        if (!m->layers[p->layer].in_base || !g_str_has_suffix(p->name, suffix)) continue;
+        (*total)++;
+        n += memcmp(before + p->offset, thaw_param_data(m, p), p->count * sizeof(float)) != 0;
+    }
+    return n;
+}
+
+static gboolean demo_training_not_trainable(const ThawSetup *setup, ThawDemoResult *res,
+                                            ThawDemoProgress progress, gpointer ctx, GError **error)
+{
+    /* base frozen or not x base called with training=False or not */
+    static const struct {
+        gboolean frozen;
+        thaw_tristate training;
+        const char *what;
+        int kernels, gamma_beta, stats; /* expected: 1 all changed, 0 none */
+    } cases[] = {
+        {TRUE, THAW_UNSET, "frozen base, base(x)", 0, 0, 0},
+        {TRUE, THAW_FALSE, "frozen base, base(x, training=False)", 0, 0, 0},
+        {FALSE, THAW_UNSET, "trainable base, base(x)", 1, 1, 1},
+        {FALSE, THAW_FALSE, "trainable base, base(x, training=False)", 1, 1, 0},
+    };
+    const int steps = 3;
+    gboolean holds = TRUE;
+    g_autoptr(GString) why = g_string_new(NULL);
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        g_autoptr(ThawSetup) s = thaw_setup_copy(setup);
+        s->base = cases[c].frozen;
+        s->base_training = cases[c].training;
+        say(progress, ctx, "%s: %d training steps", cases[c].what, steps);
+        ThawRun *run = prepare(s, error);
+        if (!run) return FALSE;
+        const thaw_model *m = thaw_run_model(run);
+        g_autofree float *p0 = g_memdup2(m->param_mem, m->n_floats * sizeof(float));
+        if (!step_n(run, steps, error)) {
+            thaw_run_free(run);
+            return FALSE;
+        }
+        int nk, ng, nb, nm, nv, nmv;
+        int k = changed(m, p0, "_conv/kernel", &nk);
+        int g = changed(m, p0, "/gamma", &ng) + changed(m, p0, "/beta", &nb);
+        int st = changed(m, p0, "/moving_mean", &nm) + changed(m, p0, "/moving_variance", &nv);
+        nmv = nm + nv;
+        thaw_run_free(run);
+        add_number(res, k, "", "%s: conv kernels changed (of %d)", cases[c].what, nk);
+        add_number(res, g, "", "%s: gamma/beta changed (of %d)", cases[c].what, ng + nb);
+        add_number(res, st, "", "%s: moving statistics changed (of %d)", cases[c].what, nmv);
+        int want_k = cases[c].kernels ? nk : 0, want_g = cases[c].gamma_beta ? ng + nb : 0;
+        int want_s = cases[c].stats ? nmv : 0;
+        if (k != want_k || g != want_g || st != want_s) {
+            holds = FALSE;
+            g_string_append_printf(why, "%s%s: %d/%d/%d changed, expected %d/%d/%d",
+                                   why->len ? "; " : "", cases[c].what, k, g, st, want_k, want_g,
+                                   want_s);
+        }
+    }
+    res->holds = holds;
+    res->verdict =
+        holds ? g_strdup("holds: training=False with a trainable base still trains every conv "
+                         "kernel and every gamma/beta; it only stops the moving statistics. "
+                         "Freezing is trainable=False.")
+              : g_strdup_printf("does not hold: %s", why->str);
+    return TRUE;
+}
+
+/* ---- 2. the "broken BatchNorm" of Keras 2.1.3 -------------------------- */
+
+static gboolean demo_broken_bn(const ThawSetup *setup, ThawDemoResult *res,
+                               ThawDemoProgress progress, gpointer ctx, GError **error)
+{
+    static const thaw_preset presets[] = {THAW_PRESET_KERAS_2_1_3, THAW_PRESET_KERAS3};
+    double gap[2];
+    for (int i = 0; i < 2; i++) {
+        g_autoptr(ThawSetup) s = thaw_setup_copy(setup);
+        s->preset = presets[i];
+        s->base = TRUE;
+        s->base_training = THAW_UNSET;
+        const char *name = thaw_preset_get(presets[i])->name;
+        say(progress, ctx, "%s: %d epochs with the base frozen", name, s->epochs);
+        ThawRun *run = train(s, error);
+        if (!run) return FALSE;
+        double fit_loss, fit_acc, ips;
+        thaw_run_epoch_stats(run, &fit_loss, &fit_acc, &ips);
+        thaw_eval_result infer, trainm;
+        thaw_error err;
+        thaw_error_clear(&err);
+        if (thaw_run_validate(run, &infer, &trainm, &err) != THAW_OK) {
+            g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+            thaw_run_free(run);
+            return FALSE;
+        }
+        thaw_run_free(run);
+        gap[i] = 100.0 * (trainm.accuracy - infer.accuracy);
+        add_number(res, 100.0 * fit_acc, "%", "%s: accuracy fit() reports (last epoch)", name);
+        add_number(res, 100.0 * trainm.accuracy, "%", "%s: validation accuracy in training mode",
+                   name);
+        add_number(res, 100.0 * infer.accuracy, "%",
+                   "%s: validation accuracy in inference mode (predict)", name);
+        add_number(res, gap[i], "points", "%s: training mode minus inference mode", name);
+    }
+    /* The lesson's margins: at least 10 points apart under keras-2.1.3; under
+     * keras3 inference mode at most 3 points below training mode (training
+     * mode can only lose there: its Dropout is on). */
+    res->holds = gap[0] >= 10.0 && gap[1] <= 3.0;
+    res->verdict =
+        res->holds
+            ? g_strdup_printf("holds: under keras-2.1.3 the same validation images score %.1f "
+                              "points lower in predict() than in training mode; under keras3 "
+                              "the gap is %.1f",
+                              gap[0], gap[1])
+            : g_strdup_printf("does not hold: gaps %.1f (keras-2.1.3, needs >= 10) and %.1f "
+                              "(keras3, needs <= 3) points",
+                              gap[0], gap[1]);
+    return TRUE;
+}
+
+/* ---- 4. PyTorch: requires_grad=False does not freeze BatchNorm ------------ */
+
+static gboolean demo_requires_grad(const ThawSetup *setup, ThawDemoResult *res,
+                                   ThawDemoProgress progress, gpointer ctx, GError **error)
+{
+    static const thaw_preset presets[] = {THAW_PRESET_PYTORCH, THAW_PRESET_PYTORCH_BN_EVAL};
+    int layers[2], moved[2];
+    double rel[2];
+    for (int i = 0; i < 2; i++) {
+        g_autoptr(ThawSetup) s = thaw_setup_copy(setup);
+        s->preset = presets[i];
+        s->base = TRUE;
+        const char *name = thaw_preset_get(presets[i])->name;
+        say(progress, ctx, "%s: %d epochs with requires_grad=False on the base", name, s->epochs);
+        ThawRun *run = train(s, error);
+        if (!run) return FALSE;
+        thaw_run_bn_drift(run, &layers[i], &moved[i], &rel[i]);
+        thaw_run_free(run);
+        add_number(res, moved[i], "", "%s: BN layers whose running statistics moved (of %d)", name,
+                   layers[i]);
+        add_number(res, rel[i], "", "%s: mean relative change of the running statistics", name);
+    }
+    res->holds = moved[0] == layers[0] && rel[0] > 0.0 && moved[1] == 0 && rel[1] == 0.0;
+    res->verdict = res->holds
+                       ? g_strdup_printf("holds: with requires_grad=False alone all %d BN layers' "
+                                         "running statistics moved (mean relative change %.3f); "
+                                         "with bn.eval() none changed by a single bit",
+                                         layers[0], rel[0])
+                       : g_strdup_printf("does not hold: %d/%d layers moved without bn.eval(), "
+                                         "%d with it",
+                                         moved[0], layers[0], moved[1]);
+    return TRUE;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+static const ThawDemo demos[] = {
+    {"training-not-trainable", "`training` is not `trainable`",
+     "base(x, training=False) still trains a trainable base's kernels and gamma/beta; only "
+     "trainable=False freezes them",
+     demo_training_not_trainable},
+    {"broken-bn", "The \"broken BatchNorm\" of Keras 2.1.3",
+     "with a frozen base, Keras 2.1.3 fits on batch statistics and predicts on stale moving "
+     "ones: inference accuracy falls far below training mode; keras3 closes the gap",
+     demo_broken_bn},
+    {"requires-grad", "PyTorch: requires_grad=False does not freeze BatchNorm",
+     "running statistics of every BN layer move under model.train() even with requires_grad=False; "
+     "bn.eval() keeps them bit-identical",
+     demo_requires_grad},
+};
+
+const ThawDemo *thaw_demos(size_t *n)
+{
+    *n = G_N_ELEMENTS(demos);
+    return demos;
+}
+
+const ThawDemo *thaw_demo_find(const char *name)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(demos); i++)
+        if (strcmp(demos[i].name, name) == 0) return &demos[i];
+    return NULL;
+}
+
+char *thaw_demo_setup_path(const ThawDemo *d)
+{
+    g_autofree char *file = g_strdup_printf("demo-%s.ini", d->name);
+    return g_build_filename(thaw_setup_presets_dir(), file, NULL);
+}
+
+char *thaw_demo_lesson(const ThawDemo *d, GError **error)
+{
+    g_autofree char *file = g_strdup_printf("%s.md", d->name);
+    g_autofree char *dir = g_path_get_dirname(thaw_setup_presets_dir());
+    g_autofree char *path = g_build_filename(dir, "lessons", file, NULL);
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error)) return NULL;
+    return text;
+}
+
+gboolean thaw_demo_run(const ThawDemo *d, const ThawSetup *s, ThawDemoResult *res,
+                       ThawDemoProgress progress, gpointer ctx, GError **error)
+{
+    memset(res, 0, sizeof *res);
+    res->numbers = g_ptr_array_new_with_free_func(number_free);
+    if (!d->run(s, res, progress, ctx, error)) {
+        thaw_demo_result_clear(res);
+        return FALSE;
+    }
+    return TRUE;
+}
