@@ -1,21 +1,17 @@
 /* Teaching demos: see demo.h. Each measurement builds its variants of the
  * demo's setup with thaw_run_new (the same scenario code as `thaw-cli
  * finetune` and the window), trains them and compares. */
-#include "demo.h"
+#include "demo-private.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "run.h"
-
-static GQuark demo_error_quark(void)
+GQuark thaw_demo_error_quark(void)
 {
     return g_quark_from_static_string("thaw-demo-error-quark");
 }
 
-static void add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
-    G_GNUC_PRINTF(4, 5);
-static void add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
+void thaw_demo_add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
 {
     ThawDemoNumber *n = g_new0(ThawDemoNumber, 1);
     va_list ap;
@@ -42,8 +38,7 @@ void thaw_demo_result_clear(ThawDemoResult *res)
     memset(res, 0, sizeof *res);
 }
 
-static void say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...)
+void thaw_demo_say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...)
 {
     if (!progress) return;
     va_list ap;
@@ -54,27 +49,27 @@ static void say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...)
 }
 
 /* A run of s, ready to train; NULL with error when it cannot be prepared. */
-static ThawRun *prepare(const ThawSetup *s, GError **error)
+ThawRun *thaw_demo_prepare(const ThawSetup *s, GError **error)
 {
     ThawRun *run = NULL;
     thaw_error err;
     thaw_error_clear(&err);
     if (thaw_run_new(&run, s, NULL, &err) != THAW_OK) {
-        g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+        g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
         return NULL;
     }
     return run;
 }
 
 /* Trains run for `steps` steps (0: to the end of the setup's epochs). */
-static gboolean step_n(ThawRun *run, int steps, GError **error)
+gboolean thaw_demo_step_n(ThawRun *run, int steps, GError **error)
 {
     thaw_error err;
     thaw_error_clear(&err);
     for (int i = 0; (steps == 0 || i < steps) && !thaw_run_finished(run); i++) {
         unsigned ev;
         if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) {
-            g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
             return FALSE;
         }
     }
@@ -82,10 +77,10 @@ static gboolean step_n(ThawRun *run, int steps, GError **error)
 }
 
 /* A run of s trained to the end of its epochs. */
-static ThawRun *train(const ThawSetup *s, GError **error)
+ThawRun *thaw_demo_train(const ThawSetup *s, GError **error)
 {
-    ThawRun *run = prepare(s, error);
-    if (run && !step_n(run, 0, error)) g_clear_pointer(&run, thaw_run_free);
+    ThawRun *run = thaw_demo_prepare(s, error);
+    if (run && !thaw_demo_step_n(run, 0, error)) g_clear_pointer(&run, thaw_run_free);
     return run;
 }
 
@@ -128,12 +123,12 @@ static gboolean demo_training_not_trainable(const ThawSetup *setup, ThawDemoResu
         g_autoptr(ThawSetup) s = thaw_setup_copy(setup);
         s->base = cases[c].frozen;
         s->base_training = cases[c].training;
-        say(progress, ctx, "%s: %d training steps", cases[c].what, steps);
-        ThawRun *run = prepare(s, error);
+        thaw_demo_say(progress, ctx, "%s: %d training steps", cases[c].what, steps);
+        ThawRun *run = thaw_demo_prepare(s, error);
         if (!run) return FALSE;
         const thaw_model *m = thaw_run_model(run);
         g_autofree float *p0 = g_memdup2(m->param_mem, m->n_floats * sizeof(float));
-        if (!step_n(run, steps, error)) {
+        if (!thaw_demo_step_n(run, steps, error)) {
             thaw_run_free(run);
             return FALSE;
         }
@@ -143,9 +138,10 @@ static gboolean demo_training_not_trainable(const ThawSetup *setup, ThawDemoResu
         int st = changed(m, p0, "/moving_mean", &nm) + changed(m, p0, "/moving_variance", &nv);
         nmv = nm + nv;
         thaw_run_free(run);
-        add_number(res, k, "", "%s: conv kernels changed (of %d)", cases[c].what, nk);
-        add_number(res, g, "", "%s: gamma/beta changed (of %d)", cases[c].what, ng + nb);
-        add_number(res, st, "", "%s: moving statistics changed (of %d)", cases[c].what, nmv);
+        thaw_demo_add_number(res, k, "", "%s: conv kernels changed (of %d)", cases[c].what, nk);
+        thaw_demo_add_number(res, g, "", "%s: gamma/beta changed (of %d)", cases[c].what, ng + nb);
+        thaw_demo_add_number(res, st, "", "%s: moving statistics changed (of %d)", cases[c].what,
+                             nmv);
         int want_k = cases[c].kernels ? nk : 0, want_g = cases[c].gamma_beta ? ng + nb : 0;
         int want_s = cases[c].stats ? nmv : 0;
         if (k != want_k || g != want_g || st != want_s) {
@@ -177,8 +173,8 @@ static gboolean demo_broken_bn(const ThawSetup *setup, ThawDemoResult *res,
         s->base = TRUE;
         s->base_training = THAW_UNSET;
         const char *name = thaw_preset_get(presets[i])->name;
-        say(progress, ctx, "%s: %d epochs with the base frozen", name, s->epochs);
-        ThawRun *run = train(s, error);
+        thaw_demo_say(progress, ctx, "%s: %d epochs with the base frozen", name, s->epochs);
+        ThawRun *run = thaw_demo_train(s, error);
         if (!run) return FALSE;
         double fit_loss, fit_acc, ips;
         thaw_run_epoch_stats(run, &fit_loss, &fit_acc, &ips);
@@ -186,18 +182,19 @@ static gboolean demo_broken_bn(const ThawSetup *setup, ThawDemoResult *res,
         thaw_error err;
         thaw_error_clear(&err);
         if (thaw_run_validate(run, &infer, &trainm, &err) != THAW_OK) {
-            g_set_error(error, demo_error_quark(), 0, "%s", err.msg);
+            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
             thaw_run_free(run);
             return FALSE;
         }
         thaw_run_free(run);
         gap[i] = 100.0 * (trainm.accuracy - infer.accuracy);
-        add_number(res, 100.0 * fit_acc, "%", "%s: accuracy fit() reports (last epoch)", name);
-        add_number(res, 100.0 * trainm.accuracy, "%", "%s: validation accuracy in training mode",
-                   name);
-        add_number(res, 100.0 * infer.accuracy, "%",
-                   "%s: validation accuracy in inference mode (predict)", name);
-        add_number(res, gap[i], "points", "%s: training mode minus inference mode", name);
+        thaw_demo_add_number(res, 100.0 * fit_acc, "%", "%s: accuracy fit() reports (last epoch)",
+                             name);
+        thaw_demo_add_number(res, 100.0 * trainm.accuracy, "%",
+                             "%s: validation accuracy in training mode", name);
+        thaw_demo_add_number(res, 100.0 * infer.accuracy, "%",
+                             "%s: validation accuracy in inference mode (predict)", name);
+        thaw_demo_add_number(res, gap[i], "points", "%s: training mode minus inference mode", name);
     }
     /* The lesson's margins: at least 10 points apart under keras-2.1.3; under
      * keras3 inference mode at most 3 points below training mode (training
@@ -228,14 +225,17 @@ static gboolean demo_requires_grad(const ThawSetup *setup, ThawDemoResult *res,
         s->preset = presets[i];
         s->base = TRUE;
         const char *name = thaw_preset_get(presets[i])->name;
-        say(progress, ctx, "%s: %d epochs with requires_grad=False on the base", name, s->epochs);
-        ThawRun *run = train(s, error);
+        thaw_demo_say(progress, ctx, "%s: %d epochs with requires_grad=False on the base", name,
+                      s->epochs);
+        ThawRun *run = thaw_demo_train(s, error);
         if (!run) return FALSE;
         thaw_run_bn_drift(run, &layers[i], &moved[i], &rel[i]);
         thaw_run_free(run);
-        add_number(res, moved[i], "", "%s: BN layers whose running statistics moved (of %d)", name,
-                   layers[i]);
-        add_number(res, rel[i], "", "%s: mean relative change of the running statistics", name);
+        thaw_demo_add_number(res, moved[i], "",
+                             "%s: BN layers whose running statistics moved (of %d)", name,
+                             layers[i]);
+        thaw_demo_add_number(res, rel[i], "", "%s: mean relative change of the running statistics",
+                             name);
     }
     res->holds = moved[0] == layers[0] && rel[0] > 0.0 && moved[1] == 0 && rel[1] == 0.0;
     res->verdict = res->holds
