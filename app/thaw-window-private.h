@@ -7,6 +7,7 @@
 #include "settings.h"
 #include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
+#include "thaw-lesson-pane.h"
 #include "thaw-predictions-pane.h"
 #include "thaw-strip-plot.h"
 #include "thaw-window.h"
@@ -44,6 +45,7 @@ struct _ThawWindow {
     ThawCodePane *code_pane;
     ThawPredictionsPane *predictions_pane;
     ThawBnPane *bn_pane;
+    ThawLessonPane *lesson_pane;
     GtkLabel *exp_label;
     GtkSpinButton *exp_batch, *exp_passes;
     ThawStripPlot *strip_plot;

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "demo.h"
 #include "export-setup.h"
 
 G_DEFINE_FINAL_TYPE(ThawWindow, thaw_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -509,6 +510,40 @@ static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult 
     thaw_window_show_message(self, msg);
 }
 
+/* ---- the Lesson pane ------------------------------------------------------- */
+
+static void on_demo_selected(ThawLessonPane *pane, const char *name, ThawWindow *self)
+{
+    const ThawDemo *d = thaw_demo_find(name);
+    if (!d) return;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = thaw_demo_lesson(d, &error);
+    if (!text)
+        text = g_strdup_printf("# %s\n\nThe lesson cannot be read: %s", d->title, error->message);
+    thaw_lesson_pane_set_lesson(pane, text);
+}
+
+/* "Set up this demo": its setup file, through the setup chooser's action
+ * (so a file that does not load ends in the banner like any other). */
+static void on_demo_setup(ThawLessonPane *pane, const char *name, ThawWindow *self)
+{
+    g_autofree char *id = g_strdup_printf("demo-%s", name);
+    g_action_group_change_action_state(G_ACTION_GROUP(self), "setup", g_variant_new_string(id));
+    if (g_strcmp0(self->setup_id, id) == 0) thaw_window_show_pane(self, "training");
+}
+
+static void setup_lessons(ThawWindow *self)
+{
+    size_t n;
+    const ThawDemo *d = thaw_demos(&n);
+    g_autofree const char **names = g_new(const char *, n + 1);
+    g_autofree const char **titles = g_new(const char *, n + 1);
+    for (size_t i = 0; i < n; i++) names[i] = d[i].name, titles[i] = d[i].title;
+    g_signal_connect(self->lesson_pane, "demo-selected", G_CALLBACK(on_demo_selected), self);
+    g_signal_connect(self->lesson_pane, "setup-requested", G_CALLBACK(on_demo_setup), self);
+    thaw_lesson_pane_set_demos(self->lesson_pane, (int)n, names, titles);
+}
+
 /* ---- the BatchNorm pane ---------------------------------------------------- */
 
 /* A new model: its BN layers and their pretrained statistics. */
@@ -926,6 +961,10 @@ ThawStripPlot *thaw_window_get_strip_plot(ThawWindow *self)
 {
     return self->strip_plot;
 }
+ThawLessonPane *thaw_window_get_lesson_pane(ThawWindow *self)
+{
+    return self->lesson_pane;
+}
 ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self)
 {
     return self->bn_pane;
@@ -1002,6 +1041,7 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     g_type_ensure(THAW_TYPE_PREDICTIONS_PANE);
     g_type_ensure(THAW_TYPE_BN_PANE);
     g_type_ensure(THAW_TYPE_STRIP_PLOT);
+    g_type_ensure(THAW_TYPE_LESSON_PANE);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/thaw/Thaw/ui/thaw-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, ThawWindow, name)
     CHILD(setup_dropdown);
@@ -1024,6 +1064,7 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     CHILD(code_pane);
     CHILD(predictions_pane);
     CHILD(bn_pane);
+    CHILD(lesson_pane);
     CHILD(exp_label);
     CHILD(exp_batch);
     CHILD(exp_passes);
@@ -1123,6 +1164,7 @@ static void thaw_window_init(ThawWindow *self)
     g_signal_connect(self->predictions_pane, "image-activated", G_CALLBACK(on_image_activated),
                      self);
     self->exp_image = -1;
+    setup_lessons(self);
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
     self->code_stale = TRUE;
     thaw_window_update_actions(self, FALSE, TRUE);

@@ -16,7 +16,7 @@
  *   (i)  win.open-images  win.open-weights  win.save-checkpoint
  *   win.export-code (s: "keras"|"pytorch")  win.export-png  win.export-csv
  *   win.export-pane (the visible pane as PNG at 2x)  win.pane (s, stateful:
- *   "training", "batchnorm", "predictions", "code")  win.batchmates
+ *   "training", "batchnorm", "predictions", "lesson", "code")  win.batchmates
  *   win.dropout-draws (the experiments on the image studied; with an int
  *   parameter, on that validation image: win.study-image (i))
  *   win.dismiss-error
@@ -34,6 +34,7 @@
 #include "setup.h"
 #include "thaw-bn-pane.h"
 #include "thaw-code-pane.h"
+#include "thaw-lesson-pane.h"
 #include "thaw-predictions-pane.h"
 #include "thaw-strip-plot.h"
 #include "thaw-chart.h"
@@ -70,6 +71,7 @@ gboolean thaw_window_save_settings(ThawWindow *self, GError **error);
 ThawCodePane *thaw_window_get_code_pane(ThawWindow *self);
 ThawPredictionsPane *thaw_window_get_predictions_pane(ThawWindow *self);
 ThawBnPane *thaw_window_get_bn_pane(ThawWindow *self);
+ThawLessonPane *thaw_window_get_lesson_pane(ThawWindow *self);
 ThawStripPlot *thaw_window_get_strip_plot(ThawWindow *self);
 /* The batch-mates (or, with dropout, the dropout-draws) experiment on
  * validation image `image` with the pane's batch size and passes. */

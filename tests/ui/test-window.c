@@ -735,6 +735,33 @@ static void test_batchmates(void)
     close_window(w);
 }
 
+static gboolean preset_is(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && r->n_layers > 0 && r->state == THAW_WORKER_PAUSED &&
+           r->preset == (thaw_preset)GPOINTER_TO_INT(data);
+}
+
+/* The Lessons pane: the demos in order, a lesson rendered, and "Set up this
+ * demo" loading the demo's setup (broken-bn: keras-2.1.3, base frozen). */
+static void test_lessons(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    ThawLessonPane *lp = thaw_window_get_lesson_pane(w);
+    thaw_window_show_pane(w, "lesson");
+    g_assert_cmpstr(thaw_lesson_pane_get_selected(lp), ==, "training-not-trainable");
+    g_assert_nonnull(strstr(thaw_lesson_pane_get_markup(lp), "is not <tt>trainable</tt>"));
+    thaw_lesson_pane_select(lp, "broken-bn");
+    g_assert_nonnull(strstr(thaw_lesson_pane_get_markup(lp), "Keras 2.1.3"));
+    g_signal_emit_by_name(lp, "setup-requested", "broken-bn");
+    wait_for(w, preset_is, GINT_TO_POINTER(THAW_PRESET_KERAS_2_1_3), "the demo's setup");
+    g_assert_true(thaw_window_get_setup(w)->base);
+    g_assert_cmpint(thaw_window_get_setup(w)->k, ==, 100);
+    close_window(w);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -761,6 +788,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/predictions-vs-compare", test_predictions_vs_compare);
     g_test_add_func("/window/batchnorm-pane", test_batchnorm_pane);
     g_test_add_func("/window/batchmates", test_batchmates);
+    g_test_add_func("/window/lessons", test_lessons);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
