@@ -564,6 +564,15 @@ static void bn_pane_new_model(ThawWindow *self, const ThawReport *r)
     thaw_bn_pane_set_reference(self->bn_pane, ref->moving_mean, ref->moving_var);
 }
 
+/* A BN layer picked in the tree is the BatchNorm pane's layer too. */
+static void on_tree_layer(ThawModelPane *pane, int layer, ThawWindow *self)
+{
+    const ThawReport *r = self->last;
+    if (!r || !r->bn_reference) return;
+    for (int j = 0; j < r->bn_reference->n_bn; j++)
+        if (r->bn_reference->layer[j] == layer) thaw_bn_pane_select(self->bn_pane, j);
+}
+
 static void on_reestimate(ThawBnPane *pane, ThawWindow *self)
 {
     if (self->reestimate_job || !self->last || self->last->n_layers == 0) return;
@@ -1161,6 +1170,7 @@ static void thaw_window_init(ThawWindow *self)
     g_signal_connect(self->predictions_pane, "refresh-requested", G_CALLBACK(on_predict_again),
                      self);
     g_signal_connect(self->bn_pane, "reestimate-requested", G_CALLBACK(on_reestimate), self);
+    g_signal_connect(self->model_pane, "layer-selected", G_CALLBACK(on_tree_layer), self);
     g_signal_connect(self->predictions_pane, "image-activated", G_CALLBACK(on_image_activated),
                      self);
     self->exp_image = -1;

@@ -49,7 +49,7 @@ struct _ThawModelPane {
 
 G_DEFINE_FINAL_TYPE(ThawModelPane, thaw_model_pane, GTK_TYPE_WIDGET)
 
-enum { SIGNAL_TRAINABLE_CHANGED, N_SIGNALS };
+enum { SIGNAL_TRAINABLE_CHANGED, SIGNAL_LAYER_SELECTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------------ texts */
@@ -434,6 +434,16 @@ static void on_spin_changed(GtkSpinButton *spin, ThawModelPane *self)
     gtk_button_set_label(GTK_BUTTON(self->unfreeze_last_button), label);
 }
 
+/* A layer row selected: ::layer-selected with its model index. */
+static void on_selection(GtkSingleSelection *sel, GParamSpec *pspec, ThawModelPane *self)
+{
+    GtkTreeListRow *row = gtk_single_selection_get_selected_item(sel);
+    ThawLayerNode *node = row ? THAW_LAYER_NODE(gtk_tree_list_row_get_item(row)) : NULL;
+    if (node && thaw_layer_node_get_kind(node) == THAW_LAYER_NODE_LAYER)
+        g_signal_emit(self, signals[SIGNAL_LAYER_SELECTED], 0, thaw_layer_node_get_first(node));
+    if (node) g_object_unref(node);
+}
+
 /* ------------------------------------------------------------- public API */
 
 GtkWidget *thaw_model_pane_new(void)
@@ -563,6 +573,9 @@ static void thaw_model_pane_class_init(ThawModelPaneClass *klass)
     signals[SIGNAL_TRAINABLE_CHANGED] =
         g_signal_new("trainable-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+    signals[SIGNAL_LAYER_SELECTED] =
+        g_signal_new("layer-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 
     gtk_widget_class_install_action(widget_class, "pane.freeze-all", NULL, action_freeze_all);
     gtk_widget_class_install_action(widget_class, "pane.unfreeze-all", NULL, action_unfreeze_all);
@@ -598,6 +611,7 @@ static void thaw_model_pane_init(ThawModelPane *self)
 
     /* The tree. */
     self->selection = gtk_single_selection_new(NULL);
+    g_signal_connect(self->selection, "notify::selected-item", G_CALLBACK(on_selection), self);
     gtk_single_selection_set_autoselect(self->selection, FALSE);
     gtk_single_selection_set_can_unselect(self->selection, TRUE);
     self->column_view = gtk_column_view_new(GTK_SELECTION_MODEL(g_object_ref(self->selection)));

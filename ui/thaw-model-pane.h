@@ -14,6 +14,9 @@
  * forwards the flags to the worker. When knobs change from outside (a
  * report, the preset chooser), the window calls thaw_model_pane_refresh().
  *
+ * Selecting a layer's row emits ::layer-selected (int: its index in
+ * model.layers), e.g. for the BatchNorm pane to follow.
+ *
  * Frozen layers are visibly marked: rows of frozen layers carry the CSS class
  * "frozen" (the window's style sheet dims them) and a snowflake glyph.
  * The class sits on the child widget of every cell of the row (the pane's

@@ -739,6 +739,30 @@ static void test_shipped_model(void)
     thaw_model_free(m);
 }
 
+static void on_layer_selected(ThawModelPane *pane, int layer, int *out)
+{
+    *out = layer;
+}
+
+/* Selecting a layer's row names the layer (stage rows name nothing). The
+ * top level is stem, conv2, ...: row 1 is the stem's first layer once the
+ * stem is expanded (it is, initially). */
+static void test_selection(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    int got = -2;
+    g_signal_connect(f->pane, "layer-selected", G_CALLBACK(on_layer_selected), &got);
+    GtkWidget *cv = find_type(GTK_WIDGET(f->pane), GTK_TYPE_COLUMN_VIEW);
+    GtkSingleSelection *sel = GTK_SINGLE_SELECTION(gtk_column_view_get_model(GTK_COLUMN_VIEW(cv)));
+    gtk_single_selection_set_selected(sel, 0); /* the stem row */
+    g_assert_cmpint(got, ==, -2);
+    gtk_single_selection_set_selected(sel, 2); /* stem > conv1_pad or conv1_conv */
+    g_assert_cmpint(got, >=, 0);
+    GtkTreeListRow *row = gtk_single_selection_get_selected_item(sel);
+    g_autoptr(GObject) item = gtk_tree_list_row_get_item(row);
+    g_assert_cmpstr(f->m->layers[got].name, ==, thaw_layer_node_get_name(THAW_LAYER_NODE(item)));
+}
+
 int main(int argc, char **argv)
 {
     gtk_test_init(&argc, &argv, NULL);
@@ -756,6 +780,8 @@ int main(int argc, char **argv)
     g_test_add("/model-pane/context-menu", Fixture, NULL, fixture_setup, test_context_menu,
                fixture_teardown);
     g_test_add("/model-pane/recycling", Fixture, NULL, fixture_setup, test_recycling,
+               fixture_teardown);
+    g_test_add("/model-pane/selection", Fixture, NULL, fixture_setup, test_selection,
                fixture_teardown);
     g_test_add("/model-pane/set-model", Fixture, NULL, fixture_setup, test_set_model,
                fixture_teardown);

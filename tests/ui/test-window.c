@@ -633,6 +633,14 @@ static void test_batchnorm_pane(void)
     g_assert_cmpfloat(d1, >, 0);
     g_assert_cmpfloat(d2, >, d1);
 
+    /* a BN layer picked in the freeze tree is the pane's layer */
+    thaw_model *tm = thaw_model_pane_get_model(thaw_window_get_model_pane(w));
+    g_signal_emit_by_name(thaw_window_get_model_pane(w), "layer-selected",
+                          find(tm, "conv4_block3_2_bn"));
+    g_assert_cmpint(thaw_bn_pane_get_selected(bn), ==, 20);
+    g_assert_cmpuint(thaw_bn_pane_get_n_channels_shown(bn), ==, 64);
+    thaw_bn_pane_select(bn, 0);
+
     /* each pane as PNG at 2x */
     const char *panes[] = {"training", "batchnorm", "predictions"};
     g_autofree char *dir = g_dir_make_tmp("thaw-panes-XXXXXX", NULL);
