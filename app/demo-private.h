@@ -28,6 +28,19 @@ gboolean thaw_demo_step_n(ThawRun *run, int steps, GError **error);
 /* A run of s trained to the end of its epochs; NULL with error. */
 ThawRun *thaw_demo_train(const ThawSetup *s, GError **error);
 
+/* Demos 5 and 6 (demo-modes.c): batch-mates and Dropout at inference. */
+gboolean thaw_demo_batch_mates(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                               gpointer ctx, GError **error);
+gboolean thaw_demo_dropout(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                           gpointer ctx, GError **error);
+
+/* Demos 3 and 7 (demo-shift.c): unfreezing without training=False, domain
+ * shift and re-estimated statistics. */
+gboolean thaw_demo_unfreeze(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                            gpointer ctx, GError **error);
+gboolean thaw_demo_domain_shift(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                                gpointer ctx, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -260,10 +260,28 @@ static const ThawDemo demos[] = {
      "with a frozen base, Keras 2.1.3 fits on batch statistics and predicts on stale moving "
      "ones: inference accuracy falls far below training mode; keras3 closes the gap",
      demo_broken_bn},
+    {"unfreeze", "Unfreezing without training=False",
+     "at the unfreeze of the two-phase recipe, a base called without training=False switches its "
+     "BN layers to batch statistics and overwrites the moving ones: validation accuracy drops; "
+     "with training=False it does not",
+     thaw_demo_unfreeze},
     {"requires-grad", "PyTorch: requires_grad=False does not freeze BatchNorm",
      "running statistics of every BN layer move under model.train() even with requires_grad=False; "
      "bn.eval() keeps them bit-identical",
      demo_requires_grad},
+    {"batch-mates", "Batch-mates: in training mode a prediction depends on the batch",
+     "training-mode accuracy falls far below inference mode in small batches and recovers "
+     "with the batch size; inference mode is the same at every batch size",
+     thaw_demo_batch_mates},
+    {"dropout", "Dropout at inference: training-mode predictions spread",
+     "repeated training-mode predictions of one image spread, more with a higher rate, and flip "
+     "top-1 answers; inference-mode ones are bit-identical",
+     thaw_demo_dropout},
+    {"domain-shift", "Domain shift and re-estimated statistics",
+     "a shift of the target images makes the frozen moving statistics misfit and accuracy falls; "
+     "re-estimating them on the shifted images, without a gradient step, recovers much of it "
+     "(not for inversion)",
+     thaw_demo_domain_shift},
 };
 
 const ThawDemo *thaw_demos(size_t *n)
