@@ -9,88 +9,30 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "demotest.h"
 #include "thaw.h"
-
-static gboolean have_data(void)
-{
-    if (access(THAW_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) == 0) return TRUE;
-    g_test_skip("Debian's dataset-fashion-mnist is not installed");
-    return FALSE;
-}
-
-static double number(const ThawDemoResult *r, const char *label)
-{
-    for (guint i = 0; i < r->numbers->len; i++) {
-        const ThawDemoNumber *n = r->numbers->pdata[i];
-        if (strcmp(n->label, label) == 0) return n->value;
-    }
-    g_error("no number '%s'", label);
-    return 0;
-}
-
-/* The lesson of demo `name` exists and has the sections every lesson has. */
-static void check_lesson(const ThawDemo *d)
-{
-    g_autoptr(GError) e = NULL;
-    g_autofree char *lesson = thaw_demo_lesson(d, &e);
-    g_assert_no_error(e);
-    g_assert_true(g_str_has_prefix(lesson, "# "));
-    static const char *const sections[] = {
-        "**What to click.**", "**What to watch.**", "**What you should see.**",
-        "**Why.**",           "**Sources.**",
-    };
-    for (guint i = 0; i < G_N_ELEMENTS(sections); i++)
-        g_assert_nonnull(strstr(lesson, sections[i]));
-}
-
-/* Runs demo `name` on its setup with optional "key=value" overrides. */
-static void run(const char *name, ThawDemoResult *r, const char *const *overrides)
-{
-    const ThawDemo *d = thaw_demo_find(name);
-    g_assert_nonnull(d);
-    g_autoptr(ThawSetup) s = thaw_setup_new();
-    g_autofree char *path = thaw_demo_setup_path(d);
-    g_autoptr(GError) e = NULL;
-    g_assert_true(thaw_setup_load_file(s, path, &e));
-    for (int i = 0; overrides && overrides[i]; i += 2)
-        g_assert_true(thaw_setup_set(s, overrides[i], overrides[i + 1], NULL));
-    g_assert_true(thaw_setup_validate(s, NULL));
-    check_lesson(d);
-    gint64 t0 = g_get_monotonic_time();
-    g_assert_true(thaw_demo_run(d, s, r, NULL, NULL, &e));
-    g_assert_no_error(e);
-    for (guint i = 0; i < r->numbers->len; i++) {
-        const ThawDemoNumber *n = r->numbers->pdata[i];
-        g_test_message("%s: %s = %g %s", name, n->label, n->value, n->unit);
-    }
-    g_test_message("%s: %s (%.1f s)", name, r->verdict, (g_get_monotonic_time() - t0) / 1e6);
-}
-
-static const char *const variants[][5] = {
-    {NULL},
-    {"seed", "2", "data_seed", "7", NULL},
-};
 
 static void test_batch_mates(void)
 {
-    if (!have_data()) return;
+    if (!demotest_have_data()) return;
     static const int sizes[] = {1, 2, 4, 8, 16, 32, 128};
-    for (guint v = 0; v < G_N_ELEMENTS(variants); v++) {
+    for (guint v = 0; v < G_N_ELEMENTS(demotest_seeds); v++) {
         ThawDemoResult r;
-        run("batch-mates", &r, variants[v][0] ? variants[v] : NULL);
+        demotest_run("batch-mates", &r, demotest_seeds[v][0] ? demotest_seeds[v] : NULL);
         g_assert_true(r.holds);
-        double infer = number(&r, "inference mode: validation accuracy, batches of 256");
+        double infer = demotest_number(&r, "inference mode: validation accuracy, batches of 256");
         /* inference mode is one function of the image: the batch cannot matter */
-        g_assert_cmpfloat(number(&r, "inference mode: validation accuracy, batches of 1"), ==,
-                          infer);
-        g_assert_cmpfloat(number(&r, "training mode at batch 1 minus inference mode"), <=, -40);
-        g_assert_cmpfloat(fabs(number(&r, "training mode at batch 128 minus inference mode")), <=,
-                          4);
+        g_assert_cmpfloat(demotest_number(&r, "inference mode: validation accuracy, batches of 1"),
+                          ==, infer);
+        g_assert_cmpfloat(demotest_number(&r, "training mode at batch 1 minus inference mode"), <=,
+                          -40);
+        g_assert_cmpfloat(
+            fabs(demotest_number(&r, "training mode at batch 128 minus inference mode")), <=, 4);
         double prev = 0;
         for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
             g_autofree char *label =
                 g_strdup_printf("training mode: validation accuracy, batches of %d", sizes[i]);
-            double acc = number(&r, label);
+            double acc = demotest_number(&r, label);
             if (i > 0) g_assert_cmpfloat(acc, >=, prev - 2);
             prev = acc;
         }
@@ -100,29 +42,30 @@ static void test_batch_mates(void)
 
 static void test_dropout(void)
 {
-    if (!have_data()) return;
+    if (!demotest_have_data()) return;
     static const char *const rates[] = {"0.1", "0.3", "0.5"};
-    for (guint v = 0; v < G_N_ELEMENTS(variants); v++) {
+    for (guint v = 0; v < G_N_ELEMENTS(demotest_seeds); v++) {
         ThawDemoResult r;
-        run("dropout", &r, variants[v][0] ? variants[v] : NULL);
+        demotest_run("dropout", &r, demotest_seeds[v][0] ? demotest_seeds[v] : NULL);
         g_assert_true(r.holds);
         double spread[3];
         for (guint i = 0; i < G_N_ELEMENTS(rates); i++) {
             g_autofree char *same = g_strdup_printf(
                 "dropout %s: two inference-mode passes bit-identical (1 = yes)", rates[i]);
-            g_assert_cmpfloat(number(&r, same), ==, 1);
+            g_assert_cmpfloat(demotest_number(&r, same), ==, 1);
             g_autofree char *std = g_strdup_printf("dropout %s: std of the true-class probability "
                                                    "over 10 passes (mean over images)",
                                                    rates[i]);
-            spread[i] = number(&r, std);
+            spread[i] = demotest_number(&r, std);
         }
         g_assert_cmpfloat(spread[0], >, 0);
         g_assert_cmpfloat(spread[1], >=, spread[0] + 1);
         g_assert_cmpfloat(spread[2], >=, spread[1] + 1);
         g_assert_cmpfloat(spread[2], >=, 5);
-        g_assert_cmpfloat(number(&r, "dropout 0.5: images whose top-1 flips at least once in 10 "
-                                     "passes"),
-                          >=, 50);
+        g_assert_cmpfloat(
+            demotest_number(&r, "dropout 0.5: images whose top-1 flips at least once in 10 "
+                                "passes"),
+            >=, 50);
         thaw_demo_result_clear(&r);
     }
 }
@@ -146,7 +89,7 @@ static void test_order(void)
         g_assert_true(thaw_setup_load_file(s, path, &e));
         g_assert_no_error(e);
         g_assert_true(thaw_setup_validate(s, &e));
-        check_lesson(x);
+        demotest_check_lesson(x);
     }
 }
 
