@@ -44,33 +44,7 @@ static const expect table[] = {
 
 static thaw_model *make_model(float dropout)
 {
-    thaw_model_config cfg;
-    thaw_model_config_default(&cfg);
-    snprintf(cfg.arch, sizeof cfg.arch, "resnet8");
-    cfg.in_h = cfg.in_w = H;
-    cfg.classes = 5;
-    cfg.head_hidden = 16;
-    cfg.dropout = dropout;
-    cfg.seed = 7;
-    thaw_model *m = NULL;
-    thaw_error err;
-    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) {
-        fprintf(stderr, "cannot build model: %s\n", err.msg);
-        exit(1);
-    }
-    /* Non-trivial moving statistics, so batch and moving normalisation differ. */
-    thaw_rng rng;
-    thaw_rng_seed(&rng, 99, 0);
-    for (int i = 0; i < m->n_params; i++) {
-        thaw_param *p = &m->params[i];
-        const char *suf = strrchr(p->name, '/') + 1;
-        if (strcmp(suf, "moving_mean") == 0)
-            thaw_test_fill_normal(thaw_param_data(m, p), p->count, 0.0f, 0.3f, &rng);
-        else if (strcmp(suf, "moving_variance") == 0)
-            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 2.0f, &rng);
-        else if (strcmp(suf, "gamma") == 0)
-            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 1.5f, &rng);
-    }
+    thaw_model *m = thaw_test_bn_model(H, 5, 16, dropout, 7, 99, false);
     /* Freeze the stem and stage conv2 (the first two stages). */
     for (int i = 0; i < m->n_layers; i++)
         if (m->layers[i].in_base && m->layers[i].stage <= 1) m->layers[i].trainable = false;

@@ -21,34 +21,7 @@ static double worst_rel; /* max relative error of the moving statistics, over al
 
 static thaw_model *make_model(float dropout)
 {
-    thaw_model_config cfg;
-    thaw_model_config_default(&cfg);
-    snprintf(cfg.arch, sizeof cfg.arch, "resnet8");
-    cfg.in_h = cfg.in_w = H;
-    cfg.classes = CLASSES;
-    cfg.head_hidden = 8;
-    cfg.dropout = dropout;
-    cfg.seed = 17;
-    thaw_model *m = NULL;
-    thaw_error err;
-    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) {
-        fprintf(stderr, "cannot build model: %s\n", err.msg);
-        exit(1);
-    }
-    /* Non-trivial gamma, beta and moving statistics. */
-    thaw_rng rng;
-    thaw_rng_seed(&rng, 23, 0);
-    for (int i = 0; i < m->n_params; i++) {
-        thaw_param *p = &m->params[i];
-        const char *suf = strrchr(p->name, '/') + 1;
-        if (strcmp(suf, "moving_mean") == 0 || strcmp(suf, "beta") == 0)
-            thaw_test_fill_normal(thaw_param_data(m, p), p->count, 0.0f, 0.3f, &rng);
-        else if (strcmp(suf, "moving_variance") == 0)
-            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 2.0f, &rng);
-        else if (strcmp(suf, "gamma") == 0)
-            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 1.5f, &rng);
-    }
-    return m;
+    return thaw_test_bn_model(H, CLASSES, 8, dropout, 17, 23, true);
 }
 
 static float *make_images(int n, uint64_t seed)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model.h"
+
 int thaw_test_failures;
 int thaw_test_checks;
 
@@ -91,4 +93,36 @@ int thaw_test_finish(void)
 {
     printf("%d checks, %d failed\n", thaw_test_checks, thaw_test_failures);
     return thaw_test_failures ? 1 : 0;
+}
+
+thaw_model *thaw_test_bn_model(int hw, int classes, int head_hidden, float dropout, uint64_t seed,
+                               uint64_t fill_seed, bool fill_beta)
+{
+    thaw_model_config cfg;
+    thaw_model_config_default(&cfg);
+    snprintf(cfg.arch, sizeof cfg.arch, "resnet8");
+    cfg.in_h = cfg.in_w = hw;
+    cfg.classes = classes;
+    cfg.head_hidden = head_hidden;
+    cfg.dropout = dropout;
+    cfg.seed = seed;
+    thaw_model *m = NULL;
+    thaw_error err;
+    if (thaw_model_new(&m, &cfg, &err) != THAW_OK) {
+        fprintf(stderr, "cannot build model: %s\n", err.msg);
+        exit(1);
+    }
+    thaw_rng rng;
+    thaw_rng_seed(&rng, fill_seed, 0);
+    for (int i = 0; i < m->n_params; i++) {
+        thaw_param *p = &m->params[i];
+        const char *suf = strrchr(p->name, '/') + 1;
+        if (strcmp(suf, "moving_mean") == 0 || (fill_beta && strcmp(suf, "beta") == 0))
+            thaw_test_fill_normal(thaw_param_data(m, p), p->count, 0.0f, 0.3f, &rng);
+        else if (strcmp(suf, "moving_variance") == 0)
+            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 2.0f, &rng);
+        else if (strcmp(suf, "gamma") == 0)
+            thaw_test_fill_uniform(thaw_param_data(m, p), p->count, 0.5f, 1.5f, &rng);
+    }
+    return m;
 }

@@ -50,6 +50,15 @@ void thaw_test_fill_normal(float *x, size_t n, float mean, float std, thaw_rng *
 /* Allocates n floats (zeroed); aborts the test program on failure. */
 float *thaw_test_alloc(size_t n);
 
+/* A small resnet8 (hw x hw x 1 input, Dense(head_hidden) + Dropout(dropout)
+ * head, weights from seed) whose BN layers have non-trivial statistics, so
+ * that batch and moving normalisation differ: moving means ~N(0, 0.3),
+ * moving variances in [0.5, 2], gammas in [0.5, 1.5] and, with
+ * fill_beta, betas ~N(0, 0.3), drawn from fill_seed. Exits on failure. */
+struct thaw_model;
+struct thaw_model *thaw_test_bn_model(int hw, int classes, int head_hidden, float dropout,
+                                      uint64_t seed, uint64_t fill_seed, bool fill_beta);
+
 /* Prints "<checks> checks, <failures> failed" and returns the exit code. */
 int thaw_test_finish(void);
 
