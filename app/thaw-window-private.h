@@ -1,6 +1,7 @@
 /* ThawWindow's instance and the functions its files share
- * (thaw-window.c: reports, knobs, actions; thaw-window-files.c: file
- * choosers, export, screenshots). */
+ * (thaw-window.c: reports, knobs, actions; thaw-window-panes.c: the BatchNorm,
+ * Predictions, Lessons and Code panes; thaw-window-files.c: file choosers,
+ * export, screenshots). */
 #ifndef THAW_APP_THAW_WINDOW_PRIVATE_H
 #define THAW_APP_THAW_WINDOW_PRIVATE_H
 
@@ -93,6 +94,14 @@ void thaw_window_select_setup_id(ThawWindow *self, const char *id);
 void thaw_window_update_actions(ThawWindow *self, gboolean can_train, gboolean loading);
 /* The setup changed: the Code pane's script is remade (now if it shows). */
 void thaw_window_setup_changed(ThawWindow *self);
+/* Sets a stateful action's state without running its change_state. */
+void thaw_window_set_action_state(ThawWindow *self, const char *name, GVariant *state);
+/* thaw-window-panes.c: wiring at init; a new generation (clears what was
+ * about the old model); a new model; every report (BN snapshots, jobs). */
+void thaw_window_panes_setup(ThawWindow *self);
+void thaw_window_panes_new_generation(ThawWindow *self);
+void thaw_window_panes_new_model(ThawWindow *self, const ThawReport *r);
+void thaw_window_panes_report(ThawWindow *self, const ThawReport *r, const ThawReport *prev);
 /* thaw-window-files.c */
 void thaw_window_add_file_actions(ThawWindow *self);
 

@@ -12,14 +12,13 @@
  * the shadow only once its knob_serial shows every edit sent so far was
  * applied, so an older report in flight never undoes a click.
  *
- * File choosers, export and screenshots live in thaw-window-files.c. */
+ * The panes beside the charts (BatchNorm, Predictions, Lessons, Code) are
+ * wired in thaw-window-panes.c; file choosers, export and screenshots live
+ * in thaw-window-files.c. */
 #include "thaw-window-private.h"
 
 #include <math.h>
 #include <string.h>
-
-#include "demo.h"
-#include "export-setup.h"
 
 G_DEFINE_FINAL_TYPE(ThawWindow, thaw_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -149,7 +148,7 @@ static void on_lr_activate(GtkEntry *entry, ThawWindow *self)
 }
 
 /* Puts a state on a stateful action without running its change_state. */
-static void set_action_state(ThawWindow *self, const char *name, GVariant *state)
+void thaw_window_set_action_state(ThawWindow *self, const char *name, GVariant *state)
 {
     GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), name);
     g_simple_action_set_state(G_SIMPLE_ACTION(a), state);
@@ -161,12 +160,14 @@ static void show_knobs(ThawWindow *self, thaw_preset preset, thaw_tristate base_
     self->syncing = TRUE;
     if (preset < THAW_PRESET_MANUAL) {
         gtk_drop_down_set_selected(self->preset_dropdown, (guint)preset);
-        set_action_state(self, "preset", g_variant_new_string(thaw_preset_get(preset)->name));
+        thaw_window_set_action_state(self, "preset",
+                                     g_variant_new_string(thaw_preset_get(preset)->name));
     }
     for (guint i = 0; i < G_N_ELEMENTS(base_training_values); i++)
         if (base_training_values[i] == base_training) {
             gtk_drop_down_set_selected(self->base_training_dropdown, i);
-            set_action_state(self, "base-training", g_variant_new_string(base_training_ids[i]));
+            thaw_window_set_action_state(self, "base-training",
+                                         g_variant_new_string(base_training_ids[i]));
         }
     self->syncing = FALSE;
 }
@@ -338,9 +339,6 @@ static gboolean sync_knobs(ThawWindow *self, const ThawReport *r)
     return changed;
 }
 
-static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult *j);
-static void bn_pane_new_model(ThawWindow *self, const ThawReport *r);
-
 static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
 {
     ThawReport *prev = self->last;
@@ -349,16 +347,7 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
     if (r->generation != self->shown_generation) {
         self->shown_generation = r->generation;
         clear_history(self);
-        /* predictions of another model are not worth showing */
-        thaw_predictions_pane_clear(self->predictions_pane);
-        self->predict_job = 0;
-        self->predicted_step = 0;
-        thaw_bn_pane_set_layers(self->bn_pane, 0, NULL, NULL);
-        thaw_strip_plot_set_data(self->strip_plot, 0, NULL, 0, NULL, NULL, -1, NULL);
-        self->exp_job = 0;
-        self->exp_image = -1;
-        if (self->reestimate_job) thaw_bn_pane_set_busy(self->bn_pane, FALSE);
-        self->reestimate_job = 0;
+        thaw_window_panes_new_generation(self);
     }
     if (r->n_layers > 0 && self->shadow_generation != r->generation) {
         rebuild_shadow(self, r);
@@ -366,7 +355,7 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
             sync_knobs(self, r);
             thaw_model_pane_set_model(self->model_pane, self->shadow);
         }
-        bn_pane_new_model(self, r);
+        thaw_window_panes_new_model(self, r);
         /* This setup loads: it is the one to come back to. */
         thaw_setup_free(self->good_setup);
         self->good_setup = thaw_setup_copy(self->setup);
@@ -382,12 +371,7 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         show_knobs(self, r->preset, r->base_training);
     }
     add_points(self, r);
-    /* BN statistics: one drift column per new snapshot (a step, or a
-     * re-estimation), however many steps a coalesced report covers. */
-    if (r->bn && (!prev || prev->bn != r->bn) && thaw_bn_pane_get_n_layers(self->bn_pane) > 0)
-        thaw_bn_pane_push(self->bn_pane, r->bn->step, r->bn->batch_mean, r->bn->batch_var,
-                          r->bn->moving_mean, r->bn->moving_var);
-    for (guint i = 0; i < r->n_jobs; i++) show_job(self, r, r->jobs[i]);
+    thaw_window_panes_report(self, r, prev);
     update_status(self, r);
     update_loading(self, r);
     if (r->message) {
@@ -420,212 +404,6 @@ static void on_report(ThawWorker *worker, ThawReport *r, ThawWindow *self)
         self->reverting = FALSE;
     }
     if (prev) thaw_report_unref(prev);
-}
-
-/* ---- the Code pane ------------------------------------------------------ */
-
-static void make_code(ThawWindow *self)
-{
-    const ThawReport *r = self->last;
-    if (!r || r->n_layers == 0) {
-        thaw_code_pane_set_code(self->code_pane, NULL,
-                                "The script appears once the model is loaded.");
-        return;
-    }
-    ThawExportFramework fw = thaw_code_pane_get_framework(self->code_pane) == THAW_CODE_PYTORCH
-                                 ? THAW_EXPORT_PYTORCH
-                                 : THAW_EXPORT_KERAS;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *code = thaw_export_setup_code(self->setup, &r->config, r->model_path,
-                                                   r->config.classes, fw, &error);
-    thaw_code_pane_set_code(self->code_pane, code, code ? NULL : error->message);
-    self->code_stale = FALSE;
-}
-
-void thaw_window_setup_changed(ThawWindow *self)
-{
-    self->code_stale = TRUE;
-    if (g_strcmp0(gtk_stack_get_visible_child_name(self->stack), "code") == 0) make_code(self);
-}
-
-/* ---- the Predictions pane ------------------------------------------------ */
-
-/* Asks the worker for predictions of the first validation images in both
- * modes (training mode in the setup's batches, as `thaw-cli compare`). */
-static void request_predictions(ThawWindow *self)
-{
-    if (!self->last || self->last->n_layers == 0 || self->predict_job) return;
-    self->predict_job = thaw_worker_predict(self->worker, 0, THAW_WINDOW_PREDICT_IMAGES, 0);
-    thaw_window_show_message(self, "predicting the validation images in both modes…");
-}
-
-static void on_predict_again(ThawPredictionsPane *pane, ThawWindow *self)
-{
-    request_predictions(self);
-}
-
-static void show_job(ThawWindow *self, const ThawReport *r, const ThawJobResult *j)
-{
-    if ((j->kind == THAW_JOB_BATCHMATES || j->kind == THAW_JOB_DROPOUT) && j->id == self->exp_job) {
-        self->exp_job = 0;
-        if (j->error) {
-            thaw_window_show_error(self, j->error);
-            return;
-        }
-        const char *const *names = (const char *const *)r->class_names;
-        const char *cls =
-            names && j->labels[0] >= 0 && j->labels[0] < j->classes ? names[j->labels[0]] : "?";
-        g_autofree char *title =
-            j->kind == THAW_JOB_BATCHMATES
-                ? g_strdup_printf("Image %d (%s) in %d random batches of %d: training=True answers "
-                                  "vs its one training=False answer",
-                                  j->first, cls, j->n, j->batch)
-                : g_strdup_printf("Image %d (%s) in one batch of %d, %d dropout draws", j->first,
-                                  cls, j->batch, j->n);
-        thaw_strip_plot_set_data(self->strip_plot, j->classes, names, j->n, j->probs_train,
-                                 j->probs_infer, j->labels[0], title);
-        return;
-    }
-    if (j->kind == THAW_JOB_REESTIMATE && j->id == self->reestimate_job) {
-        self->reestimate_job = 0;
-        thaw_bn_pane_set_busy(self->bn_pane, FALSE);
-        if (j->error)
-            thaw_window_show_error(self, j->error);
-        else
-            thaw_bn_pane_set_reestimate_result(self->bn_pane, j->acc_before, j->acc_after);
-        return;
-    }
-    if (j->kind != THAW_JOB_PREDICT || j->id != self->predict_job) return;
-    self->predict_job = 0;
-    if (j->error) {
-        thaw_window_show_error(self, j->error);
-        return;
-    }
-    thaw_predictions_pane_set_data(self->predictions_pane, j->n, j->h, j->w, j->c, j->pixels,
-                                   j->labels, j->classes,
-                                   r->class_names ? (const char *const *)r->class_names : NULL,
-                                   j->probs_train, j->probs_infer);
-    self->predicted_step = (guint)r->step + 1;
-    g_autofree char *msg = g_strdup_printf("predictions of step %" G_GUINT64_FORMAT, r->step);
-    thaw_window_show_message(self, msg);
-}
-
-/* ---- the Lesson pane ------------------------------------------------------- */
-
-static void on_demo_selected(ThawLessonPane *pane, const char *name, ThawWindow *self)
-{
-    const ThawDemo *d = thaw_demo_find(name);
-    if (!d) return;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *text = thaw_demo_lesson(d, &error);
-    if (!text)
-        text = g_strdup_printf("# %s\n\nThe lesson cannot be read: %s", d->title, error->message);
-    thaw_lesson_pane_set_lesson(pane, text);
-}
-
-/* "Set up this demo": its setup file, through the setup chooser's action
- * (so a file that does not load ends in the banner like any other). */
-static void on_demo_setup(ThawLessonPane *pane, const char *name, ThawWindow *self)
-{
-    g_autofree char *id = g_strdup_printf("demo-%s", name);
-    g_action_group_change_action_state(G_ACTION_GROUP(self), "setup", g_variant_new_string(id));
-    if (g_strcmp0(self->setup_id, id) == 0) thaw_window_show_pane(self, "training");
-}
-
-static void setup_lessons(ThawWindow *self)
-{
-    size_t n;
-    const ThawDemo *d = thaw_demos(&n);
-    g_autofree const char **names = g_new(const char *, n + 1);
-    g_autofree const char **titles = g_new(const char *, n + 1);
-    for (size_t i = 0; i < n; i++) names[i] = d[i].name, titles[i] = d[i].title;
-    g_signal_connect(self->lesson_pane, "demo-selected", G_CALLBACK(on_demo_selected), self);
-    g_signal_connect(self->lesson_pane, "setup-requested", G_CALLBACK(on_demo_setup), self);
-    thaw_lesson_pane_set_demos(self->lesson_pane, (int)n, names, titles);
-}
-
-/* ---- the BatchNorm pane ---------------------------------------------------- */
-
-/* A new model: its BN layers and their pretrained statistics. */
-static void bn_pane_new_model(ThawWindow *self, const ThawReport *r)
-{
-    const ThawBnStats *ref = r->bn_reference;
-    if (!ref || !self->shadow) {
-        thaw_bn_pane_set_layers(self->bn_pane, 0, NULL, NULL);
-        return;
-    }
-    g_autofree const char **names = g_new(const char *, ref->n_bn + 1);
-    g_autofree int *channels = g_new(int, ref->n_bn + 1);
-    for (int j = 0; j < ref->n_bn; j++) {
-        names[j] = self->shadow->layers[ref->layer[j]].name;
-        channels[j] = self->shadow->layers[ref->layer[j]].oc;
-    }
-    thaw_bn_pane_set_layers(self->bn_pane, ref->n_bn, names, channels);
-    thaw_bn_pane_set_reference(self->bn_pane, ref->moving_mean, ref->moving_var);
-}
-
-/* A BN layer picked in the tree is the BatchNorm pane's layer too. */
-static void on_tree_layer(ThawModelPane *pane, int layer, ThawWindow *self)
-{
-    const ThawReport *r = self->last;
-    if (!r || !r->bn_reference) return;
-    for (int j = 0; j < r->bn_reference->n_bn; j++)
-        if (r->bn_reference->layer[j] == layer) thaw_bn_pane_select(self->bn_pane, j);
-}
-
-static void on_reestimate(ThawBnPane *pane, ThawWindow *self)
-{
-    if (self->reestimate_job || !self->last || self->last->n_layers == 0) return;
-    self->reestimate_job = thaw_worker_reestimate(self->worker);
-    thaw_bn_pane_set_busy(pane, TRUE);
-    thaw_window_show_message(self,
-                             "re-estimating the BatchNorm statistics on the training images…");
-}
-
-void thaw_window_study_image(ThawWindow *self, int image, gboolean dropout)
-{
-    if (!self->last || self->last->n_layers == 0 || image < 0) return;
-    self->exp_image = image;
-    int batch = gtk_spin_button_get_value_as_int(self->exp_batch);
-    int passes = gtk_spin_button_get_value_as_int(self->exp_passes);
-    self->exp_job = dropout ? thaw_worker_dropout(self->worker, image, batch, passes)
-                            : thaw_worker_batchmates(self->worker, image, batch, passes);
-    g_autofree char *t = g_strdup_printf("Image %d", image);
-    gtk_label_set_text(self->exp_label, t);
-}
-
-static void on_image_activated(ThawPredictionsPane *pane, int index, ThawWindow *self)
-{
-    thaw_window_study_image(self, index, FALSE);
-}
-
-static void on_pane_shown(GtkStack *stack, GParamSpec *pspec, ThawWindow *self)
-{
-    const char *name = gtk_stack_get_visible_child_name(stack);
-    if (name) set_action_state(self, "pane", g_variant_new_string(name));
-    if (self->code_stale && g_strcmp0(name, "code") == 0) make_code(self);
-    /* Fresh predictions when the pane is opened on a model that moved on. */
-    if (g_strcmp0(name, "predictions") == 0 && self->last &&
-        self->predicted_step != (guint)self->last->step + 1)
-        request_predictions(self);
-}
-
-static void on_framework(ThawCodePane *pane, GParamSpec *pspec, ThawWindow *self)
-{
-    make_code(self);
-}
-
-static void on_save_code(ThawCodePane *pane, ThawWindow *self)
-{
-    gboolean torch = thaw_code_pane_get_framework(pane) == THAW_CODE_PYTORCH;
-    g_action_group_activate_action(G_ACTION_GROUP(self), "export-code",
-                                   g_variant_new_string(torch ? "pytorch" : "keras"));
-}
-
-void thaw_window_show_pane(ThawWindow *self, const char *name)
-{
-    if (gtk_stack_get_child_by_name(self->stack, name))
-        gtk_stack_set_visible_child_name(self->stack, name);
 }
 
 /* ---- settings ------------------------------------------------------------ */
@@ -756,7 +534,7 @@ void thaw_window_select_setup_id(ThawWindow *self, const char *id)
     for (guint i = 0; i < self->setup_ids->len; i++)
         if (g_strcmp0(self->setup_ids->pdata[i], id ? id : "") == 0)
             gtk_drop_down_set_selected(self->setup_dropdown, i);
-    set_action_state(self, "setup", g_variant_new_string(id ? id : ""));
+    thaw_window_set_action_state(self, "setup", g_variant_new_string(id ? id : ""));
     self->syncing = FALSE;
 }
 
@@ -874,37 +652,7 @@ static void action_unfreeze_last(GSimpleAction *a, GVariant *p, gpointer data)
     if (n >= 0) thaw_model_pane_unfreeze_last(THAW_WINDOW(data)->model_pane, n);
 }
 
-static void action_batchmates(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    ThawWindow *self = data;
-    thaw_window_study_image(self, self->exp_image, FALSE);
-}
-
-static void action_dropout_draws(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    ThawWindow *self = data;
-    thaw_window_study_image(self, self->exp_image, TRUE);
-}
-
-static void action_study_image(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    thaw_window_study_image(data, g_variant_get_int32(p), FALSE);
-}
-
-static void change_pane(GSimpleAction *a, GVariant *value, gpointer data)
-{
-    ThawWindow *self = data;
-    const char *name = g_variant_get_string(value, NULL);
-    if (!gtk_stack_get_child_by_name(self->stack, name)) return;
-    g_simple_action_set_state(a, value);
-    gtk_stack_set_visible_child_name(self->stack, name);
-}
-
 static const GActionEntry win_entries[] = {
-    {.name = "pane", .parameter_type = "s", .state = "'training'", .change_state = change_pane},
-    {.name = "batchmates", .activate = action_batchmates},
-    {.name = "dropout-draws", .activate = action_dropout_draws},
-    {.name = "study-image", .parameter_type = "i", .activate = action_study_image},
     {.name = "run", .activate = action_run},
     {.name = "pause", .activate = action_pause},
     {.name = "run-pause", .activate = action_run_pause},
@@ -1164,19 +912,8 @@ static void thaw_window_init(ThawWindow *self)
     setup_keys(self);
     g_signal_connect(self->model_pane, "trainable-changed", G_CALLBACK(on_trainable_changed), self);
     g_signal_connect(self->lr_entry, "activate", G_CALLBACK(on_lr_activate), self);
-    g_signal_connect(self->stack, "notify::visible-child-name", G_CALLBACK(on_pane_shown), self);
-    g_signal_connect(self->code_pane, "notify::framework", G_CALLBACK(on_framework), self);
-    g_signal_connect(self->code_pane, "save-requested", G_CALLBACK(on_save_code), self);
-    g_signal_connect(self->predictions_pane, "refresh-requested", G_CALLBACK(on_predict_again),
-                     self);
-    g_signal_connect(self->bn_pane, "reestimate-requested", G_CALLBACK(on_reestimate), self);
-    g_signal_connect(self->model_pane, "layer-selected", G_CALLBACK(on_tree_layer), self);
-    g_signal_connect(self->predictions_pane, "image-activated", G_CALLBACK(on_image_activated),
-                     self);
-    self->exp_image = -1;
-    setup_lessons(self);
+    thaw_window_panes_setup(self);
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
-    self->code_stale = TRUE;
     thaw_window_update_actions(self, FALSE, TRUE);
 }
 
