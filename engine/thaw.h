@@ -10,6 +10,7 @@
 #include "model/semantics.h"
 #include "model/summary.h"
 #include "model/train.h"
+#include "model/cache.h"
 #include "data/dataset.h"
 #include "io/checkpoint.h"
 #include "io/keras_h5.h"

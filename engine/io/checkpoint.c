@@ -1166,5 +1166,6 @@ thaw_status thaw_checkpoint_load_into(thaw_model *m, const char *path, thaw_erro
     t->opt_v = ov;
     t->opt_steps = os;
     thaw_model_free(t);
+    thaw_model_params_changed(m);
     return THAW_OK;
 }

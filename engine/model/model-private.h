@@ -45,9 +45,28 @@ static inline size_t thaw_layer_size(const thaw_layer *l)
  * (BN layers whose mode has bn_update), over batches of n images. */
 void thaw_model_apply_bn_updates(thaw_model *m, int n);
 
-/* Forward pass without moving-statistics updates (train.c applies them once
- * the loss is known to be finite). */
+/* Forward pass of layers from+1 .. to without moving-statistics updates
+ * (train.c applies them once the loss is known to be finite). from 0: in is
+ * the input batch (n, in_h, in_w, in_c) and the input layer runs too; from >
+ * 0: in is layer from's output for the batch (the frozen-prefix features of
+ * cache.h), copied into its buffer. Resolves the whole model for phase. */
+thaw_status thaw_model_forward_range(thaw_model *m, int from, const float *in, int n, int to,
+                                     thaw_phase phase, thaw_rng *rng, thaw_error *err);
+
+/* The whole forward pass: thaw_model_forward_range(m, 0, x, n, last, ...). */
 thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_phase phase,
                                     thaw_rng *rng, thaw_error *err);
+
+/* Feature-cache internals (cache.c), for the cached passes in train.c.
+ * Both make sure the features of the images they name are in the cache
+ * (computing the missing ones' prefix in one pass) and point *out at them. */
+struct thaw_feature_cache;
+/* Images idx[0..n): their features (cut > 0) or pixels (cut 0) gathered
+ * into one batch, their labels into c->ybuf. */
+thaw_status thaw_feature_cache_gather(struct thaw_feature_cache *c, thaw_model *m, int cut,
+                                      const int *idx, int n, const float **out, thaw_error *err);
+/* Images first..first+count-1 of a cache in use: its own rows. */
+thaw_status thaw_feature_cache_range(struct thaw_feature_cache *c, thaw_model *m, int first,
+                                     int count, const float **out, thaw_error *err);
 
 #endif

@@ -647,28 +647,39 @@ thaw_status thaw_model_reserve(thaw_model *m, int n, thaw_error *err)
 
 /* ---------------------------------------------------------------- resolve */
 
+thaw_layer_mode thaw_model_layer_mode(const thaw_model *m, int layer, thaw_phase phase)
+{
+    const thaw_layer *l = &m->layers[layer];
+    thaw_resolve_in in = {
+        .preset = m->preset,
+        .phase = phase,
+        .call_training = m->call_training,
+        .node_training = l->in_base ? m->base_training : THAW_UNSET,
+        .trainable = l->trainable,
+        .is_bn = l->kind == THAW_LAYER_BATCHNORM,
+        .is_dropout = l->kind == THAW_LAYER_DROPOUT,
+        .has_params = l->n_params > 0,
+        .manual = &l->manual,
+    };
+    return thaw_resolve(&in);
+}
+
 void thaw_model_resolve(thaw_model *m, thaw_phase phase)
 {
     for (int i = 0; i < m->n_layers; i++) {
         thaw_layer *l = &m->layers[i];
-        thaw_resolve_in in = {
-            .preset = m->preset,
-            .phase = phase,
-            .call_training = m->call_training,
-            .node_training = l->in_base ? m->base_training : THAW_UNSET,
-            .trainable = l->trainable,
-            .is_bn = l->kind == THAW_LAYER_BATCHNORM,
-            .is_dropout = l->kind == THAW_LAYER_DROPOUT,
-            .has_params = l->n_params > 0,
-            .manual = &l->manual,
-        };
-        l->mode = thaw_resolve(&in);
+        l->mode = thaw_model_layer_mode(m, i, phase);
         /* The output gradient of a layer is needed when it or anything below
          * it trains: backward stops at the earliest trained layer. */
         bool reach = l->mode.params_trained;
         for (int k = 0; k < l->n_inputs; k++) reach = reach || m->reach[l->inputs[k]];
         m->reach[i] = reach;
     }
+}
+
+void thaw_model_params_changed(thaw_model *m)
+{
+    m->param_writes++;
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -678,16 +689,26 @@ static const float *param_or_null(const thaw_model *m, const thaw_layer *l, int 
     return k < l->n_params ? thaw_param_data(m, &m->params[l->first_param + k]) : NULL;
 }
 
-thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_phase phase,
-                                    thaw_rng *rng, thaw_error *err)
+thaw_status thaw_model_forward_range(thaw_model *m, int from, const float *in_data, int n, int to,
+                                     thaw_phase phase, thaw_rng *rng, thaw_error *err)
 {
+    if (from < 0 || to < from || to >= m->n_layers)
+        return thaw_error_set(err, THAW_ERR_ARG, "layers %d..%d are not in the model's 0..%d", from,
+                              to, m->n_layers - 1);
     thaw_status st = thaw_model_reserve(m, n, err);
     if (st != THAW_OK) return st;
     thaw_model_resolve(m, phase);
     if (!rng) rng = &m->rng;
     const thaw_backend *be = m->backend;
+    const float *x = in_data;
+    int first = 0;
+    if (from > 0) { /* layer `from`'s output is given: start after it */
+        thaw_layer *l = &m->layers[from];
+        memcpy(l->out, in_data, (size_t)n * thaw_layer_size(l) * sizeof(float));
+        first = from + 1;
+    }
 
-    for (int i = 0; i < m->n_layers; i++) {
+    for (int i = first; i <= to; i++) {
         thaw_layer *l = &m->layers[i];
         const thaw_layer *a = l->n_inputs > 0 ? &m->layers[l->inputs[0]] : NULL;
         const float *in = a ? a->out : NULL;
@@ -762,7 +783,14 @@ void thaw_model_apply_bn_updates(thaw_model *m, int n)
         float *mv = thaw_param_data(m, &m->params[l->first_param + 3]);
         thaw_bn_update_moving(mm, mv, l->bn_mean, l->bn_var, l->oc, (size_t)n * l->oh * l->ow,
                               thaw_model_bn_momentum(m, l), info->var_mode, l->eps);
+        l->writes++;
     }
+}
+
+thaw_status thaw_model_forward_pass(thaw_model *m, const float *x, int n, thaw_phase phase,
+                                    thaw_rng *rng, thaw_error *err)
+{
+    return thaw_model_forward_range(m, 0, x, n, m->n_layers - 1, phase, rng, err);
 }
 
 thaw_status thaw_model_forward(thaw_model *m, const float *x, int n, thaw_phase phase,

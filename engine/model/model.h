@@ -93,6 +93,9 @@ typedef struct thaw_layer {
     float *mask;         /* dropout factors (n, oc) */
     int32_t *argmax;     /* maxpool */
     uint64_t bn_batches; /* batches folded in while re-estimating (cumulative mode) */
+    uint64_t writes;     /* times the engine wrote its parameters or moving statistics
+                            (optimizer steps, moving averages, re-estimation): the
+                            feature cache (cache.h) compares it to know it is current */
 } thaw_layer;
 
 /* A model's architecture; everything needed to rebuild it (checkpoints store it). */
@@ -164,9 +167,10 @@ typedef struct thaw_model {
     size_t act_floats;
     float *scratch;
     size_t scratch_floats;
-    float *probs;   /* (batch_cap, classes) softmax of the last forward */
-    bool *reach;    /* per layer: its output gradient is needed in backward */
-    uint64_t steps; /* training steps taken */
+    float *probs;          /* (batch_cap, classes) softmax of the last forward */
+    bool *reach;           /* per layer: its output gradient is needed in backward */
+    uint64_t steps;        /* training steps taken */
+    uint64_t param_writes; /* whole-arena writes (thaw_model_params_changed) */
 
     /* Optional profile: when `profile` is set, forward and backward add the
      * wall time of each layer to prof_ns[kind][0 = forward, 1 = backward]. */
@@ -219,6 +223,15 @@ float thaw_model_bn_momentum(const thaw_model *m, const thaw_layer *l);
 
 /* Grows the activation buffers to hold batches of n images. */
 thaw_status thaw_model_reserve(thaw_model *m, int n, thaw_error *err);
+
+/* Tells the model its parameters or moving statistics were written from
+ * outside the engine's own updates (a checkpoint loaded into it, a saved copy
+ * of param_mem put back): feature caches filled before are stale. */
+void thaw_model_params_changed(thaw_model *m);
+
+/* The knobs layer i would resolve to in a pass of `phase`, without changing
+ * the model (thaw_model_resolve stores them for a pass). */
+thaw_layer_mode thaw_model_layer_mode(const thaw_model *m, int layer, thaw_phase phase);
 
 /* Resolves every layer's knobs for a pass (fills layer->mode) and the
  * gradient reach. Called by the forward pass; public so that views (the

@@ -80,8 +80,9 @@ thaw_status thaw_optimizer_step(thaw_model *m, const thaw_optimizer *opt, thaw_e
                               m->n_floats * sizeof(float) >> 20);
     for (int i = 0; i < m->n_params; i++) {
         const thaw_param *p = &m->params[i];
-        const thaw_layer *l = &m->layers[p->layer];
+        thaw_layer *l = &m->layers[p->layer];
         if (p->is_state || !l->mode.params_trained) continue;
+        l->writes++;
         float lr = opt->lr * l->lr_mult;
         float *w = m->param_mem + p->offset;
         const float *g = m->grad_mem + p->offset;

@@ -7,6 +7,7 @@
 
 #include "kernels/batchnorm.h"
 #include "kernels/loss.h"
+#include "model/cache.h"
 #include "model/model-private.h"
 
 thaw_step_report *thaw_step_report_new(const thaw_model *m)
@@ -95,16 +96,19 @@ static thaw_status check_batch(const thaw_model *m, const float *x, const int32_
     return THAW_OK;
 }
 
-thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *labels, int n,
-                                  const thaw_optimizer *opt, thaw_step_report *rep, thaw_error *err)
+/* A training step whose forward starts after layer `from` (0: in is the
+ * batch of images; else the layer's output for it, from a feature cache). */
+static thaw_status train_step_from(thaw_model *m, int from, const float *in, const int32_t *labels,
+                                   int n, const thaw_optimizer *opt, thaw_step_report *rep,
+                                   thaw_error *err)
 {
-    thaw_status st = check_batch(m, x, labels, n, err);
+    thaw_status st = check_batch(m, in, labels, n, err);
     if (st == THAW_OK && !labels) st = thaw_error_set(err, THAW_ERR_ARG, "no labels");
     if (st == THAW_OK) st = thaw_optimizer_validate(opt, err);
     if (st != THAW_OK) return st;
     /* Forward without touching the moving statistics: they are updated only
      * once the loss is known to be finite, so a diverging step loses nothing. */
-    st = thaw_model_forward_pass(m, x, n, THAW_PHASE_FIT, NULL, err);
+    st = thaw_model_forward_range(m, from, in, n, m->n_layers - 1, THAW_PHASE_FIT, NULL, err);
     if (st != THAW_OK) return st;
     thaw_layer *out = &m->layers[m->n_layers - 1];
     int k = m->cfg.classes;
@@ -115,7 +119,8 @@ thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *
                               "high; parameters left unchanged",
                               loss, (unsigned long long)m->steps + 1, (double)opt->lr);
     /* The optimizer can fail only allocating its state, before it moves anything;
-     * the moving statistics follow once it succeeded. */
+     * the moving statistics follow once it succeeded. Backward never reaches
+     * below `from`: the layers up to a cache's cut train nothing. */
     memset(m->grad_mem, 0, m->n_floats * sizeof(float));
     thaw_model_backward(m, n);
     st = thaw_optimizer_step(m, opt, err);
@@ -133,26 +138,52 @@ thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *
     return THAW_OK;
 }
 
+thaw_status thaw_model_train_step(thaw_model *m, const float *x, const int32_t *labels, int n,
+                                  const thaw_optimizer *opt, thaw_step_report *rep, thaw_error *err)
+{
+    return train_step_from(m, 0, x, labels, n, opt, rep, err);
+}
+
+thaw_status thaw_model_train_step_cached(thaw_model *m, thaw_feature_cache *c, const int *idx,
+                                         int n, const thaw_optimizer *opt, thaw_step_report *rep,
+                                         thaw_error *err)
+{
+    if (!c->y) return thaw_error_set(err, THAW_ERR_ARG, "no labels");
+    if (!idx || n <= 0) return thaw_error_set(err, THAW_ERR_ARG, "empty batch (%d images)", n);
+    int from = thaw_feature_cache_sync(c, m);
+    const float *in;
+    thaw_status st = thaw_feature_cache_gather(c, m, from, idx, n, &in, err);
+    if (st != THAW_OK) return st;
+    return train_step_from(m, from, in, c->ybuf, n, opt, rep, err);
+}
+
 /* Runs the model over x in chunks of `batch`; for each chunk calls back with
- * the logits. Training-mode passes never update moving statistics. */
+ * the logits. Training-mode passes never update moving statistics. With a
+ * feature cache in use (c not NULL, cut > 0) each chunk starts at the cut. */
 typedef void (*chunk_fn)(void *ctx, const float *logits, int first, int count, int k);
 
 static thaw_status run_chunks(thaw_model *m, const float *x, int n, int batch, bool training,
-                              uint64_t dropout_seed, chunk_fn fn, void *ctx, thaw_error *err)
+                              uint64_t dropout_seed, thaw_feature_cache *c, chunk_fn fn, void *ctx,
+                              thaw_error *err)
 {
     if (batch <= 0) return thaw_error_set(err, THAW_ERR_ARG, "batch size %d must be > 0", batch);
     thaw_rng rng;
     thaw_rng_seed(&rng, dropout_seed, 0xe7a1);
     size_t img = (size_t)m->cfg.in_h * m->cfg.in_w * m->cfg.in_c;
     int k = (int)thaw_layer_size(thaw_model_output(m));
+    int from = c ? thaw_feature_cache_sync(c, m) : 0;
     for (int first = 0; first < n; first += batch) {
         if (atomic_load(&m->cancel))
             return thaw_error_set(err, THAW_ERR_CANCELLED, "cancelled after %d of %d images", first,
                                   n);
         int count = n - first < batch ? n - first : batch;
-        thaw_status st =
-            thaw_model_forward_pass(m, x + (size_t)first * img, count,
-                                    training ? THAW_PHASE_FIT : THAW_PHASE_PREDICT, &rng, err);
+        const float *in = x + (size_t)first * img;
+        thaw_status st = THAW_OK;
+        if (from > 0) st = thaw_feature_cache_range(c, m, first, count, &in, err);
+        if (st == THAW_OK)
+            st =
+                thaw_model_forward_range(m, from, in, count, m->n_layers - 1,
+                                         training ? THAW_PHASE_FIT : THAW_PHASE_PREDICT, &rng, err);
         if (st != THAW_OK) return st;
         fn(ctx, thaw_model_output(m)->out, first, count, k);
     }
@@ -171,7 +202,7 @@ thaw_status thaw_model_predict(thaw_model *m, const float *x, int n, int batch, 
     thaw_status st = check_batch(m, x, NULL, n, err);
     if (st != THAW_OK) return st;
     if (!probs) return thaw_error_set(err, THAW_ERR_ARG, "no output buffer");
-    return run_chunks(m, x, n, batch, training, dropout_seed, probs_chunk, probs, err);
+    return run_chunks(m, x, n, batch, training, dropout_seed, NULL, probs_chunk, probs, err);
 }
 
 typedef struct eval_ctx {
@@ -190,20 +221,34 @@ static void eval_chunk(void *ctx, const float *logits, int first, int count, int
         e->correct += top1(logits + (size_t)i * k, k) == e->labels[first + i];
 }
 
-thaw_status thaw_model_evaluate(thaw_model *m, const float *x, const int32_t *labels, int n,
-                                int batch, bool training, uint64_t dropout_seed,
-                                thaw_eval_result *res, thaw_error *err)
+static thaw_status evaluate(thaw_model *m, const float *x, const int32_t *labels, int n, int batch,
+                            bool training, uint64_t dropout_seed, thaw_feature_cache *c,
+                            thaw_eval_result *res, thaw_error *err)
 {
     thaw_status st = check_batch(m, x, labels, n, err);
     if (st == THAW_OK && !labels) st = thaw_error_set(err, THAW_ERR_ARG, "no labels");
     if (st != THAW_OK) return st;
     eval_ctx e = {.m = m, .labels = labels};
-    st = run_chunks(m, x, n, batch, training, dropout_seed, eval_chunk, &e, err);
+    st = run_chunks(m, x, n, batch, training, dropout_seed, c, eval_chunk, &e, err);
     if (st != THAW_OK) return st;
     res->n = n;
     res->loss = e.loss_sum / n;
     res->accuracy = (double)e.correct / n;
     return THAW_OK;
+}
+
+thaw_status thaw_model_evaluate(thaw_model *m, const float *x, const int32_t *labels, int n,
+                                int batch, bool training, uint64_t dropout_seed,
+                                thaw_eval_result *res, thaw_error *err)
+{
+    return evaluate(m, x, labels, n, batch, training, dropout_seed, NULL, res, err);
+}
+
+thaw_status thaw_model_evaluate_cached(thaw_model *m, thaw_feature_cache *c, int batch,
+                                       bool training, uint64_t dropout_seed, thaw_eval_result *res,
+                                       thaw_error *err)
+{
+    return evaluate(m, c->x, c->y, c->n, batch, training, dropout_seed, c, res, err);
 }
 
 /* ------------------------------------------------ BatchNorm re-estimation */
@@ -356,6 +401,7 @@ thaw_status thaw_model_reestimate_bn(thaw_model *m, const float *x, int n, int b
             mv[j] = (float)(sums[off + (size_t)l->oc + (size_t)j] / (double)k);
         }
         l->bn_batches = k;
+        l->writes++;
         off += 2 * (size_t)l->oc;
     }
 out:
