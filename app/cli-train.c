@@ -344,6 +344,14 @@ static int cmd_finetune(const finetune_opts *o)
     if (s->unfreeze_epoch > 0)
         fprintf(out, "; after epoch %d unfreeze %s at lr %g", s->unfreeze_epoch, s->unfreeze_layers,
                 thaw_setup_phase2_lr(s));
+    int cut = thaw_run_next_cut(run);
+    thaw_step_cost cost = thaw_model_step_cost(m, cut);
+    fprintf(out, "\nwork per image and step: %.3g MMAC", thaw_step_cost_total(&cost) / 1e6);
+    if (cut > 0)
+        fprintf(out,
+                " once the frozen prefix's output (up to %s) is cached; the first epoch "
+                "computes it",
+                m->layers[cut].name);
     fprintf(out, "\n%5s %9s %12s %14s %14s %9s\n", "epoch", "loss", "train acc", "val acc infer",
             "val acc train", "images/s");
 

@@ -156,6 +156,7 @@ static gboolean measure_shift(ThawRun *run, const thaw_transform *t, double *shi
         ok = fail(error, &err);
     ok = ok && accuracy(m, &val, recovered, error);
     memcpy(m->param_mem, saved, m->n_floats * sizeof(float));
+    thaw_model_params_changed(m); /* feature caches of the run are stale */
     g_free(saved);
     thaw_dataset_free(&train);
     thaw_dataset_free(&val);

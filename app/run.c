@@ -183,6 +183,10 @@ struct ThawRun {
     float *x;
     int32_t *y;
     thaw_step_report *rep; /* used when the caller passes none */
+    /* Frozen-prefix feature caches of the training and validation images
+     * (engine/model/cache.h), used when the setup allows it. */
+    thaw_feature_cache train_cache, val_cache;
+    int cached_layer; /* the cut the last step started from, 0: none */
 
     int epoch;       /* current epoch, 1-based; 0 before the first step */
     int next;        /* index into perm of the next batch */
@@ -191,6 +195,10 @@ struct ThawRun {
     long correct, seen;
     double ips;
 };
+
+/* The most each feature cache may hold: the features of the training or the
+ * validation images at the cut. Above it the run recomputes the prefix. */
+#define FEATURE_CACHE_BYTES ((size_t)512 << 20)
 
 static double now_s(void)
 {
@@ -265,6 +273,9 @@ thaw_status thaw_run_new_full(ThawRun **out, const ThawSetup *s, ThawRunProgress
         thaw_run_free(r);
         return st;
     }
+    thaw_feature_cache_init(&r->train_cache, r->train.x, r->train.y, r->train.n,
+                            FEATURE_CACHE_BYTES);
+    thaw_feature_cache_init(&r->val_cache, r->val.x, r->val.y, r->val.n, FEATURE_CACHE_BYTES);
     thaw_setup_optimizer(s, &r->opt);
     r->opt.lr = (float)s->lr;
     thaw_rng_seed(&r->rng, s->seed, 0x7a11);
@@ -286,6 +297,8 @@ void thaw_run_free(ThawRun *r)
     free(r->x);
     free(r->y);
     thaw_step_report_free(r->rep);
+    thaw_feature_cache_free(&r->train_cache);
+    thaw_feature_cache_free(&r->val_cache);
     g_free(r);
 }
 
@@ -349,6 +362,30 @@ bool thaw_run_finished(const ThawRun *r)
     return r->epoch >= r->setup->epochs && !r->in_epoch;
 }
 
+/* Augmentation obeys `training` like Keras's preprocessing layers. */
+static bool augmenting(const ThawRun *r)
+{
+    return r->model->call_training != THAW_FALSE && thaw_transform_has_augment(&r->setup->augment);
+}
+
+/* The cut a pass over c's images starts from (0: the images): the setup may
+ * turn the cache off, and random augmentation changes what the prefix sees. */
+static int feature_cache_cut(ThawRun *r, thaw_feature_cache *c)
+{
+    if (!r->setup->feature_cache || augmenting(r)) return 0;
+    return thaw_feature_cache_sync(c, r->model);
+}
+
+int thaw_run_cached_layer(const ThawRun *r)
+{
+    return r->cached_layer;
+}
+
+int thaw_run_next_cut(ThawRun *r)
+{
+    return feature_cache_cut(r, &r->train_cache);
+}
+
 thaw_status thaw_run_step(ThawRun *r, thaw_step_report *rep, unsigned *events, thaw_error *err)
 {
     const ThawSetup *s = r->setup;
@@ -376,17 +413,22 @@ thaw_status thaw_run_step(ThawRun *r, thaw_step_report *rep, unsigned *events, t
         ev |= THAW_RUN_EPOCH_STARTED;
     }
     const thaw_dataset *d = &r->train;
-    size_t img = (size_t)d->h * d->w * d->c;
-    for (int i = 0; i < batch; i++) {
-        int k = r->perm[r->next + i];
-        memcpy(r->x + (size_t)i * img, d->x + (size_t)k * img, img * sizeof(float));
-        r->y[i] = d->y[k];
-    }
-    /* Augmentation obeys `training` like Keras's preprocessing layers. */
-    bool augment = r->model->call_training != THAW_FALSE;
-    thaw_transform_augment(r->x, batch, d->h, d->w, d->c, &s->augment, augment, &r->rng);
     if (!rep) rep = r->rep;
-    thaw_status st = thaw_model_train_step(r->model, r->x, r->y, batch, &r->opt, rep, err);
+    thaw_status st;
+    r->cached_layer = feature_cache_cut(r, &r->train_cache);
+    if (r->cached_layer > 0) {
+        st = thaw_model_train_step_cached(r->model, &r->train_cache, r->perm + r->next, batch,
+                                          &r->opt, rep, err);
+    } else {
+        size_t img = (size_t)d->h * d->w * d->c;
+        for (int i = 0; i < batch; i++) {
+            int k = r->perm[r->next + i];
+            memcpy(r->x + (size_t)i * img, d->x + (size_t)k * img, img * sizeof(float));
+            r->y[i] = d->y[k];
+        }
+        thaw_transform_augment(r->x, batch, d->h, d->w, d->c, &s->augment, augmenting(r), &r->rng);
+        st = thaw_model_train_step(r->model, r->x, r->y, batch, &r->opt, rep, err);
+    }
     if (st != THAW_OK) {
         if (events) *events = ev;
         return st;
@@ -416,7 +458,15 @@ thaw_status thaw_run_validate(ThawRun *r, thaw_eval_result *infer, thaw_eval_res
                               thaw_error *err)
 {
     const thaw_dataset *v = &r->val;
-    thaw_status st = thaw_model_evaluate(r->model, v->x, v->y, v->n, 256, false, 0, infer, err);
+    thaw_status st;
+    if (r->setup->feature_cache && thaw_feature_cache_sync(&r->val_cache, r->model) > 0) {
+        st = thaw_model_evaluate_cached(r->model, &r->val_cache, 256, false, 0, infer, err);
+        if (st == THAW_OK)
+            st = thaw_model_evaluate_cached(r->model, &r->val_cache, 256, true, (uint64_t)r->epoch,
+                                            train, err);
+        return st;
+    }
+    st = thaw_model_evaluate(r->model, v->x, v->y, v->n, 256, false, 0, infer, err);
     if (st == THAW_OK)
         st = thaw_model_evaluate(r->model, v->x, v->y, v->n, 256, true, (uint64_t)r->epoch, train,
                                  err);

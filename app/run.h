@@ -92,6 +92,17 @@ bool thaw_run_finished(const ThawRun *r); /* all the setup's epochs are done */
  * NULL. Calling it on a finished run is THAW_ERR_STATE. */
 thaw_status thaw_run_step(ThawRun *r, thaw_step_report *rep, unsigned *events, thaw_error *err);
 
+/* The layer whose cached output the last step started from (the frozen-prefix
+ * feature cache, engine/model/cache.h; validation uses one too), 0 when it
+ * ran from the images: the setup's feature_cache off, augmentation on, no
+ * fixed prefix, or its features too big (over 512 MiB for the data set). */
+int thaw_run_cached_layer(const ThawRun *r);
+
+/* The layer the next step will start from as the knobs stand now (0: the
+ * images); thaw_model_step_cost(model, this) is its work per image. Brings
+ * the cache in line with the knobs (it may empty it, as the step would). */
+int thaw_run_next_cut(ThawRun *r);
+
 /* The current (or just finished) epoch so far: mean loss and training
  * accuracy (measured in training mode, as fit() reports it), images/s. */
 void thaw_run_epoch_stats(const ThawRun *r, double *loss, double *acc, double *images_per_s);

@@ -112,6 +112,9 @@ static const ThawSetupOption options[] = {
      10, 0, OFF(unfreeze_lr)},
     {"train", "seed", THAW_SETUP_SEED, "N", "1", "seed of the new head, dropout and batch order",
      NULL, 0, 0, 0, OFF(seed)},
+    {"train", "feature_cache", THAW_SETUP_BOOL, "BOOL", "true",
+     "compute a frozen, deterministic prefix's output once per image and train the rest on it",
+     NULL, 0, 0, 0, OFF(feature_cache)},
 };
 
 static const char *const sections[] = {"meta", "model", "data", "freeze", "semantics", "train"};

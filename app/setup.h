@@ -15,7 +15,8 @@
  *   [freeze]     base, up_to, unfreeze_last, freeze, unfreeze, bn_only
  *   [semantics]  preset, base_training, bn_momentum
  *   [train]      optimizer, lr, momentum, nesterov, weight_decay, epochs, batch,
- *                lr_mult, unfreeze_epoch, unfreeze_layers, unfreeze_lr, seed
+ *                lr_mult, unfreeze_epoch, unfreeze_layers, unfreeze_lr, seed,
+ *                feature_cache
  *
  * A file need not be complete: keys it leaves out keep their current value.
  * Unknown sections and keys are errors (with near-match suggestions). Each
@@ -149,11 +150,12 @@ typedef struct {
     double weight_decay;
     int epochs;
     int batch;
-    char *lr_mult;         /* per stage: "stem=0.1,conv2=0.1,conv3=0.5,head=1", "" = all 1 */
-    int unfreeze_epoch;    /* k > 0: after k epochs, unfreeze unfreeze_layers; 0 = never */
-    char *unfreeze_layers; /* LIST unfrozen then (e.g. "base") */
-    double unfreeze_lr;    /* learning rate from then on; 0 = keep lr */
-    guint64 seed;          /* the new head's initialisation, dropout, batch order */
+    char *lr_mult;          /* per stage: "stem=0.1,conv2=0.1,conv3=0.5,head=1", "" = all 1 */
+    int unfreeze_epoch;     /* k > 0: after k epochs, unfreeze unfreeze_layers; 0 = never */
+    char *unfreeze_layers;  /* LIST unfrozen then (e.g. "base") */
+    double unfreeze_lr;     /* learning rate from then on; 0 = keep lr */
+    guint64 seed;           /* the new head's initialisation, dropout, batch order */
+    gboolean feature_cache; /* the frozen-prefix feature cache (engine/model/cache.h) */
 } ThawSetup;
 
 /* Where the shipped presets (*.ini) and models (*.thaw) are. */

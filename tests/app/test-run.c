@@ -99,6 +99,68 @@ static void test_two_phase(void)
     thaw_run_free(r);
 }
 
+/* Trains s for all its epochs; returns the per-step losses and the final
+ * validation in *infer (inference mode) and *train (training mode). */
+static GArray *train_all(const ThawSetup *s, int *cached_layer, thaw_eval_result *infer,
+                         thaw_eval_result *train)
+{
+    ThawRun *r = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_run_new(&r, s, NULL, &err), ==, THAW_OK);
+    GArray *losses = g_array_new(FALSE, FALSE, sizeof(double));
+    thaw_step_report *rep = thaw_step_report_new(thaw_run_model(r));
+    while (!thaw_run_finished(r)) {
+        g_assert_cmpint(thaw_run_step(r, rep, NULL, &err), ==, THAW_OK);
+        g_array_append_val(losses, rep->loss);
+    }
+    *cached_layer = thaw_run_cached_layer(r);
+    const thaw_model *m = thaw_run_model(r);
+    if (*cached_layer > 0) g_assert_cmpstr(m->layers[*cached_layer].name, ==, "avg_pool");
+    g_assert_cmpint(thaw_run_validate(r, infer, train, &err), ==, THAW_OK);
+    thaw_step_report_free(rep);
+    thaw_run_free(r);
+    return losses;
+}
+
+/* The frozen-prefix feature cache: on by default for a frozen base under
+ * keras3 (the cut at avg_pool), the same losses and accuracies as without it,
+ * and off with augmentation or with the setup's feature_cache=false. */
+static void test_feature_cache(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    g_assert_true(thaw_setup_set(s, "dropout", "0.3", NULL));
+    int cut_on, cut_off;
+    thaw_eval_result i_on, t_on, i_off, t_off;
+    g_autoptr(GArray) on = train_all(s, &cut_on, &i_on, &t_on);
+    g_assert_cmpint(cut_on, >, 0);
+    g_assert_true(thaw_setup_set(s, "feature_cache", "false", NULL));
+    g_autoptr(GArray) off = train_all(s, &cut_off, &i_off, &t_off);
+    g_assert_cmpint(cut_off, ==, 0);
+    g_assert_cmpuint(on->len, ==, off->len);
+    for (guint k = 0; k < on->len; k++)
+        g_assert_cmpfloat_with_epsilon(g_array_index(on, double, k), g_array_index(off, double, k),
+                                       1e-5);
+    g_assert_cmpfloat(i_on.accuracy, ==, i_off.accuracy);
+    g_assert_cmpfloat(t_on.accuracy, ==, t_off.accuracy);
+    g_assert_cmpfloat_with_epsilon(i_on.loss, i_off.loss, 1e-5);
+
+    /* random flips change what the prefix sees: no cache */
+    g_assert_true(thaw_setup_set(s, "feature_cache", "true", NULL));
+    g_assert_true(thaw_setup_set(s, "augment", "flip", NULL));
+    g_autoptr(GArray) flipped = train_all(s, &cut_on, &i_on, &t_on);
+    g_assert_cmpint(cut_on, ==, 0);
+    /* BN in batch mode on a frozen base under `pytorch`: only conv1_conv is fixed */
+    g_assert_true(thaw_setup_set(s, "augment", "", NULL));
+    g_assert_true(thaw_setup_set(s, "preset", "pytorch", NULL));
+    ThawRun *r = NULL;
+    thaw_error err;
+    g_assert_cmpint(thaw_run_new(&r, s, NULL, &err), ==, THAW_OK);
+    g_assert_cmpint(thaw_run_step(r, NULL, NULL, &err), ==, THAW_OK);
+    g_assert_cmpstr(thaw_run_model(r)->layers[thaw_run_cached_layer(r)].name, ==, "conv1_conv");
+    thaw_run_free(r);
+}
+
 static void test_errors(void)
 {
     if (!have_data()) return;
@@ -125,6 +187,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/run/epochs", test_epochs);
     g_test_add_func("/run/two-phase", test_two_phase);
+    g_test_add_func("/run/feature-cache", test_feature_cache);
     g_test_add_func("/run/errors", test_errors);
     return g_test_run();
 }

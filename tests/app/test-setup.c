@@ -200,6 +200,7 @@ static const sample samples[] = {
     {"unfreeze_layers", "base", "base"},
     {"unfreeze_lr", "1e-5", "1e-05"},
     {"seed", "42", "42"},
+    {"feature_cache", "false", "false"},
 };
 
 static const char *canonical_of(const sample *x)
