@@ -57,8 +57,8 @@ struct _ThawWindow {
     guint predicted_step; /* +1: the step the shown predictions are of (0 = none) */
     gboolean code_stale;  /* the setup changed since the Code pane's script was made */
     GtkEntry *lr_entry;
-    GtkLabel *data_label, *state_label, *step_label, *epoch_label, *speed_label, *elapsed_label,
-        *message_label;
+    GtkLabel *data_label, *state_label, *step_label, *epoch_label, *speed_label, *work_label,
+        *elapsed_label, *message_label;
 
     ThawWorker *worker;
     ThawSetup *setup;      /* what Reset uses: the loaded setup plus knob edits */

@@ -215,27 +215,35 @@ static void add_points(ThawWindow *self, const ThawReport *r)
         thaw_chart_append(self->loss_chart, SERIES_BATCH_LOSS, (double)p->step, p->loss);
         g_array_append_val(self->steps, *p);
     }
-    for (guint i = 0; i < r->n_markers; i++) {
-        const ThawMarker *m = &r->markers[i];
-        thaw_chart_add_marker(self->loss_chart, (double)m->step, m->label);
-        thaw_chart_add_marker(self->acc_chart, (double)m->step, m->label);
-        ThawEpochRow row = {.marker_step = m->step, .marker = g_strdup(m->label)};
-        g_array_append_val(self->epochs, row);
-    }
-    if (r->val_epoch > self->last_val_epoch) {
+    /* Markers and finished epochs in step order (an epoch ending at step s
+     * before a knob changed after it), so the history CSV reads in order. */
+    guint i = 0, j = 0;
+    while (i < r->n_markers || j < r->n_epochs) {
+        const ThawEpochPoint *e = j < r->n_epochs ? &r->epochs[j] : NULL;
         /* Epoch results sit at the step that ended the epoch. */
-        double x = (double)r->val_epoch * r->steps_per_epoch;
-        thaw_chart_append(self->loss_chart, SERIES_EPOCH_LOSS, x, r->val_epoch_loss);
-        thaw_chart_append(self->acc_chart, SERIES_VAL_INFER, x, 100.0 * r->val_acc_infer);
-        thaw_chart_append(self->acc_chart, SERIES_VAL_TRAIN, x, 100.0 * r->val_acc_train);
-        ThawEpochRow row = {.epoch = r->val_epoch,
-                            .step = (guint64)x,
-                            .loss = r->val_epoch_loss,
-                            .acc = r->val_epoch_acc,
-                            .val_infer = r->val_acc_infer,
-                            .val_train = r->val_acc_train};
-        g_array_append_val(self->epochs, row);
-        self->last_val_epoch = r->val_epoch;
+        guint64 e_step = e ? (guint64)e->epoch * (guint64)r->steps_per_epoch : 0;
+        if (e && (i == r->n_markers || e_step <= r->markers[i].step)) {
+            j++;
+            if (e->epoch <= self->last_val_epoch) continue;
+            double x = (double)e_step;
+            thaw_chart_append(self->loss_chart, SERIES_EPOCH_LOSS, x, e->loss);
+            thaw_chart_append(self->acc_chart, SERIES_VAL_INFER, x, 100.0 * e->val_infer);
+            thaw_chart_append(self->acc_chart, SERIES_VAL_TRAIN, x, 100.0 * e->val_train);
+            ThawEpochRow row = {.epoch = e->epoch,
+                                .step = e_step,
+                                .loss = e->loss,
+                                .acc = e->acc,
+                                .val_infer = e->val_infer,
+                                .val_train = e->val_train};
+            g_array_append_val(self->epochs, row);
+            self->last_val_epoch = e->epoch;
+        } else {
+            const ThawMarker *m = &r->markers[i++];
+            thaw_chart_add_marker(self->loss_chart, (double)m->step, m->label);
+            thaw_chart_add_marker(self->acc_chart, (double)m->step, m->label);
+            ThawEpochRow row = {.marker_step = m->step, .marker = g_strdup(m->label)};
+            g_array_append_val(self->epochs, row);
+        }
     }
     /* The cheap running estimate between epochs: fit()'s accuracy of the
      * epoch so far (training mode, on the training batches). */
@@ -246,6 +254,22 @@ static void add_points(ThawWindow *self, const ThawReport *r)
 }
 
 static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data);
+
+/* "31.0 MMAC/image", "640 MAC/image · avg_pool cached": a step's work per
+ * image (SPEC.md §2: backward stops early; the frozen-prefix cache). */
+static void format_work(char *buf, size_t size, const ThawReport *r)
+{
+    double v = r->step_macs;
+    if (!(v > 0)) {
+        buf[0] = '\0';
+        return;
+    }
+    const char *unit = v >= 1e6 ? "MMAC" : v >= 1e3 ? "kMAC" : "MAC";
+    double scaled = v >= 1e6 ? v / 1e6 : v >= 1e3 ? v / 1e3 : v;
+    int n = snprintf(buf, size, scaled >= 100 ? "%.0f %s/image" : "%.1f %s/image", scaled, unit);
+    if (r->cached_layer[0] && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " · %s cached", r->cached_layer);
+}
 
 static void update_status(ThawWindow *self, const ThawReport *r)
 {
@@ -269,6 +293,8 @@ static void update_status(ThawWindow *self, const ThawReport *r)
     else
         snprintf(buf, sizeof buf, "– images/s");
     gtk_label_set_text(self->speed_label, buf);
+    format_work(buf, sizeof buf, r);
+    gtk_label_set_text(self->work_label, buf);
     int s = (int)r->elapsed;
     snprintf(buf, sizeof buf, "%02d:%02d elapsed", s / 60, s % 60);
     gtk_label_set_text(self->elapsed_label, buf);
@@ -833,6 +859,7 @@ static void thaw_window_class_init(ThawWindowClass *klass)
     CHILD(step_label);
     CHILD(epoch_label);
     CHILD(speed_label);
+    CHILD(work_label);
     CHILD(elapsed_label);
     CHILD(message_label);
 #undef CHILD

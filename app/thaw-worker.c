@@ -111,6 +111,7 @@ static void report_clear(ThawReport *r)
     for (guint i = 0; i < r->n_markers; i++) g_free(r->markers[i].label);
     g_free(r->markers);
     g_free(r->points);
+    g_free(r->epochs);
     g_free(r->trainable);
     bn_stats_unref(r->bn);
     bn_stats_unref(r->bn_reference);
@@ -236,6 +237,7 @@ struct _ThawWorker {
     int steps_to_do; /* pending `step` commands */
     GArray *markers; /* of ThawMarker, not yet put in a report */
     GArray *points;  /* of ThawStepPoint, likewise */
+    GArray *epochs;  /* of ThawEpochPoint, likewise */
     guint generation;
     double elapsed;     /* seconds of training since the load */
     gboolean cancelled; /* the last load was cancelled */
@@ -245,8 +247,6 @@ struct _ThawWorker {
     ThawBnStats *bn;           /* the last step's */
     ThawBnStats *bn_reference; /* as loaded */
     double last_loss, last_acc;
-    double val_infer, val_train, val_loss, val_acc;
-    int val_epoch;
     guint64 knob_serial;
     char *message;
     gboolean message_is_error;
@@ -314,12 +314,13 @@ static void post(ThawWorker *w, ThawReport *r)
             r->points = p;
             r->n_points += old->n_points;
         }
-        if (r->val_epoch == 0 && old->val_epoch > 0) {
-            r->val_epoch = old->val_epoch;
-            r->val_acc_infer = old->val_acc_infer;
-            r->val_acc_train = old->val_acc_train;
-            r->val_epoch_loss = old->val_epoch_loss;
-            r->val_epoch_acc = old->val_epoch_acc;
+        if (old->n_epochs) {
+            ThawEpochPoint *e = g_new(ThawEpochPoint, old->n_epochs + r->n_epochs);
+            memcpy(e, old->epochs, old->n_epochs * sizeof *e);
+            if (r->n_epochs) memcpy(e + old->n_epochs, r->epochs, r->n_epochs * sizeof *e);
+            g_free(r->epochs);
+            r->epochs = e;
+            r->n_epochs += old->n_epochs;
         }
         if (old->n_jobs) {
             ThawJobResult **j = g_new(ThawJobResult *, old->n_jobs + r->n_jobs);
@@ -364,9 +365,8 @@ static void add_marker(ThawWorker *w, char *label)
     g_array_append_val(w->markers, m);
 }
 
-/* Worker thread: a snapshot of the current state; validation only when
- * `with_val` (an epoch just ended). */
-static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
+/* Worker thread: a snapshot of the current state. */
+static ThawReport *snapshot(ThawWorker *w)
 {
     ThawReport *r = g_atomic_rc_box_new0(ThawReport);
     r->state = w->state;
@@ -379,14 +379,6 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
     r->loss = w->last_loss;
     r->acc = w->last_acc;
     r->epoch_loss = r->epoch_acc = r->images_per_s = NAN;
-    r->val_acc_infer = r->val_acc_train = r->val_epoch_loss = r->val_epoch_acc = NAN;
-    if (with_val && w->val_epoch > 0) {
-        r->val_epoch = w->val_epoch;
-        r->val_acc_infer = w->val_infer;
-        r->val_acc_train = w->val_train;
-        r->val_epoch_loss = w->val_loss;
-        r->val_epoch_acc = w->val_acc;
-    }
     r->knob_serial = w->knob_serial;
     r->n_jobs = w->jobs->len;
     r->jobs = (ThawJobResult **)g_ptr_array_steal(w->jobs, NULL);
@@ -400,6 +392,10 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
         r->lr = thaw_run_lr(w->run);
         if (w->steps > 0)
             thaw_run_epoch_stats(w->run, &r->epoch_loss, &r->epoch_acc, &r->images_per_s);
+        int cut = thaw_run_next_cut(w->run);
+        if (cut > 0) g_strlcpy(r->cached_layer, m->layers[cut].name, sizeof r->cached_layer);
+        thaw_step_cost cost = thaw_model_step_cost(m, cut);
+        r->step_macs = thaw_step_cost_total(&cost);
         r->n_layers = m->n_layers;
         r->config = m->cfg;
         r->trainable = g_new(guint8, m->n_layers);
@@ -421,6 +417,9 @@ static ThawReport *snapshot(ThawWorker *w, gboolean with_val)
     r->n_points = w->points->len;
     r->points = (ThawStepPoint *)g_array_free(w->points, FALSE);
     w->points = g_array_new(FALSE, FALSE, sizeof(ThawStepPoint));
+    r->n_epochs = w->epochs->len;
+    r->epochs = (ThawEpochPoint *)g_array_free(w->epochs, FALSE);
+    w->epochs = g_array_new(FALSE, FALSE, sizeof(ThawEpochPoint));
     r->error = g_strdup(w->error);
     return r;
 }
@@ -435,12 +434,12 @@ static void drop_run(ThawWorker *w)
     w->steps = 0;
     w->steps_to_do = 0;
     w->last_loss = w->last_acc = NAN;
-    w->val_epoch = 0;
     w->elapsed = 0;
     w->cancelled = FALSE;
     w->load_fraction = 0;
     g_clear_pointer(&w->load_what, g_free);
     g_array_set_size(w->points, 0);
+    g_array_set_size(w->epochs, 0);
 }
 
 /* Worker thread, during thaw_run_new_full(): a loading report at most every
@@ -458,7 +457,7 @@ static gboolean load_progress(gpointer ctx, double fraction, const char *what)
         return FALSE;
     }
     w->last_progress_us = now;
-    post(w, snapshot(w, FALSE));
+    post(w, snapshot(w));
     return FALSE;
 }
 
@@ -469,7 +468,7 @@ static void load(ThawWorker *w)
     w->generation++;
     w->state = THAW_WORKER_LOADING;
     w->last_progress_us = g_get_monotonic_time();
-    post(w, snapshot(w, FALSE));
+    post(w, snapshot(w));
     thaw_error err;
     thaw_error_clear(&err);
     ThawRun *run = NULL;
@@ -729,7 +728,7 @@ static void step(ThawWorker *w)
     gint64 t0 = g_get_monotonic_time();
     if (thaw_run_step(w->run, w->rep, &ev, &err) != THAW_OK) {
         fail(w, err.msg[0] ? err.msg : "the training step failed");
-        post(w, snapshot(w, FALSE));
+        post(w, snapshot(w));
         return;
     }
     if (ev & THAW_RUN_UNFROZEN) {
@@ -744,20 +743,18 @@ static void step(ThawWorker *w)
     g_array_append_val(w->points, pt);
     bn_stats_unref(w->bn);
     w->bn = bn_stats_copy(w->rep, w->steps);
-    gboolean with_val = FALSE;
     if (ev & THAW_RUN_EPOCH_DONE) {
         thaw_eval_result ri, rt;
         if (thaw_run_validate(w->run, &ri, &rt, &err) != THAW_OK) {
             fail(w, err.msg);
-            post(w, snapshot(w, FALSE));
+            post(w, snapshot(w));
             return;
         }
-        w->val_epoch = thaw_run_epoch(w->run);
+        ThawEpochPoint e = {
+            .epoch = thaw_run_epoch(w->run), .val_infer = ri.accuracy, .val_train = rt.accuracy};
         double ips;
-        thaw_run_epoch_stats(w->run, &w->val_loss, &w->val_acc, &ips);
-        w->val_infer = ri.accuracy;
-        w->val_train = rt.accuracy;
-        with_val = TRUE;
+        thaw_run_epoch_stats(w->run, &e.loss, &e.acc, &ips);
+        g_array_append_val(w->epochs, e);
     }
     w->elapsed += (double)(g_get_monotonic_time() - t0) * 1e-6;
     if (w->steps_to_do > 0) w->steps_to_do--;
@@ -765,14 +762,14 @@ static void step(ThawWorker *w)
         w->state = THAW_WORKER_FINISHED;
         w->steps_to_do = 0;
     }
-    post(w, snapshot(w, with_val));
+    post(w, snapshot(w));
 }
 
 static gpointer thread_main(gpointer data)
 {
     ThawWorker *w = data;
     load(w);
-    post(w, snapshot(w, FALSE));
+    post(w, snapshot(w));
     for (;;) {
         gboolean busy = can_step(w) && (w->state == THAW_WORKER_RUNNING || w->steps_to_do > 0);
         Cmd *c = busy ? g_async_queue_try_pop(w->queue) : g_async_queue_pop(w->queue);
@@ -786,7 +783,7 @@ static gpointer thread_main(gpointer data)
         if (can_step(w) && (w->state == THAW_WORKER_RUNNING || w->steps_to_do > 0))
             step(w);
         else if (applied)
-            post(w, snapshot(w, FALSE)); /* acknowledges the state and carries the markers */
+            post(w, snapshot(w)); /* acknowledges the state and carries the markers */
     }
 }
 
@@ -941,6 +938,7 @@ static void thaw_worker_finalize(GObject *object)
         g_free(g_array_index(w->markers, ThawMarker, i).label);
     g_array_free(w->markers, TRUE);
     g_array_free(w->points, TRUE);
+    g_array_free(w->epochs, TRUE);
     g_free(w->load_what);
     g_free(w->message);
     g_ptr_array_unref(w->jobs);
@@ -966,6 +964,7 @@ static void thaw_worker_init(ThawWorker *w)
     w->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
     w->markers = g_array_new(FALSE, FALSE, sizeof(ThawMarker));
     w->points = g_array_new(FALSE, FALSE, sizeof(ThawStepPoint));
+    w->epochs = g_array_new(FALSE, FALSE, sizeof(ThawEpochPoint));
     w->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
     w->last_loss = w->last_acc = NAN;
 }

@@ -61,6 +61,17 @@ typedef struct {
     double loss, acc; /* the batch's loss and accuracy (training mode) */
 } ThawStepPoint;
 
+/* One finished epoch: fit()'s mean loss and (training-mode) accuracy over its
+ * batches, and the validation accuracy in both modes measured right after.
+ * Reports carry every epoch finished since the last delivered report: with
+ * the feature cache an epoch can take a millisecond, so several may end
+ * between two frames. */
+typedef struct {
+    int epoch;                   /* 1-based */
+    double loss, acc;            /* the epoch's training batches */
+    double val_infer, val_train; /* validation accuracy, inference / training mode */
+} ThawEpochPoint;
+
 /* One-shot jobs: run on the worker thread between two steps (a running
  * worker goes on afterwards); each result arrives once, in a report. */
 typedef enum {
@@ -105,12 +116,16 @@ typedef struct {
     float lr;                                   /* of the next step */
     double loss, acc;                           /* the last step (NaN if none) */
     double epoch_loss, epoch_acc, images_per_s; /* the epoch so far (NaN if none) */
-    int val_epoch;        /* epoch the validation below belongs to, 0 = none */
-    double val_acc_infer; /* inference mode, when an epoch ended, else NaN */
-    double val_acc_train; /* training mode, likewise */
-    /* The finished epoch's mean training loss and (training-mode) accuracy,
-     * as fit() reports them, alongside the validation of val_epoch. */
-    double val_epoch_loss, val_epoch_acc;
+    /* Where a step's compute goes, as the knobs stand: the layer whose output
+     * the frozen-prefix feature cache keeps for the next steps ("" when they
+     * run from the images; thaw_run_next_cut) and the multiply-accumulates
+     * per image of such a step once the cache holds the image
+     * (thaw_model_step_cost; 0 before a model is loaded). */
+    double step_macs;
+    char cached_layer[THAW_NAME_MAX];
+    ThawEpochPoint *epochs; /* every epoch finished since the last delivered report, oldest
+                               first */
+    guint n_epochs;
     ThawMarker *markers; /* since the last delivered report, oldest first */
     guint n_markers;
     ThawStepPoint *points; /* every step since the last delivered report, oldest first */

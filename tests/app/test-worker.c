@@ -41,6 +41,7 @@ typedef struct {
     GPtrArray *markers;  /* labels, in order */
     GPtrArray *messages; /* one-shot messages, "!" prefixed for errors */
     int val_reports;     /* reports carrying validation */
+    int n_epochs;        /* finished epochs received in the current generation */
     guint n_points;      /* step points received in the current generation */
     guint generation;
     guint64 last_point; /* the step of the last point */
@@ -60,6 +61,7 @@ static void on_report(ThawWorker *w, ThawReport *r, Ctx *c)
         c->generation = r->generation;
         c->n_points = 0;
         c->last_point = 0;
+        c->n_epochs = 0;
     }
     /* every step arrives once, in order, however the reports coalesced */
     for (guint i = 0; i < r->n_points; i++) {
@@ -79,14 +81,18 @@ static void on_report(ThawWorker *w, ThawReport *r, Ctx *c)
         g_assert_cmpuint(r->markers[i].step, <=, r->step);
         g_ptr_array_add(c->markers, g_strdup(r->markers[i].label));
     }
-    if (!isnan(r->val_acc_infer)) {
-        g_assert_cmpint(r->val_epoch, >, 0);
-        g_assert_cmpfloat(r->val_acc_infer, >=, 0);
-        g_assert_cmpfloat(r->val_acc_infer, <=, 1);
-        g_assert_cmpfloat(r->val_acc_train, >=, 0);
-        g_assert_cmpfloat(r->val_acc_train, <=, 1);
-        c->val_reports++;
+    /* every finished epoch arrives once, in order, with its validation */
+    for (guint i = 0; i < r->n_epochs; i++) {
+        const ThawEpochPoint *e = &r->epochs[i];
+        g_assert_cmpint(e->epoch, ==, c->n_epochs + 1);
+        g_assert_cmpfloat(e->val_infer, >=, 0);
+        g_assert_cmpfloat(e->val_infer, <=, 1);
+        g_assert_cmpfloat(e->val_train, >=, 0);
+        g_assert_cmpfloat(e->val_train, <=, 1);
+        g_assert_true(isfinite(e->loss) && e->acc >= 0 && e->acc <= 1);
+        c->n_epochs++;
     }
+    if (r->n_epochs > 0) c->val_reports++;
     if (r->message)
         g_ptr_array_add(c->messages,
                         g_strdup_printf("%s%s", r->message_is_error ? "!" : "", r->message));
@@ -139,7 +145,7 @@ static gboolean paused_at_step(ThawReport *r, gpointer data)
 static gboolean with_val(ThawReport *r, gpointer data)
 {
     (void)data;
-    return r->val_epoch > 0;
+    return r->n_epochs > 0;
 }
 
 typedef struct {
@@ -256,6 +262,7 @@ static void test_drive(void)
     wait_until(&c, at_state, GINT_TO_POINTER(THAW_WORKER_FINISHED));
     g_assert_cmpuint(c.last->step, ==, 50);
     g_assert_cmpint(c.last->epoch, ==, 25);
+    g_assert_cmpint(c.n_epochs, ==, 25);
     g_assert_true(c.monotonic);
     g_assert_cmpint(c.val_reports, >=, 1);
     /* every marker arrived exactly once */
