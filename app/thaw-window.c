@@ -288,9 +288,11 @@ static void update_status(ThawWindow *self, const ThawReport *r)
         buf[0] = '\0';
     }
     gtk_label_set_text(self->epoch_label, buf);
-    if (isfinite(r->images_per_s) && r->images_per_s > 0)
-        snprintf(buf, sizeof buf, "%.0f images/s", r->images_per_s);
-    else
+    if (isfinite(r->images_per_s) && r->images_per_s > 0) {
+        char count[32];
+        thaw_format_count(count, sizeof count, (size_t)llround(r->images_per_s));
+        snprintf(buf, sizeof buf, "%s images/s", count);
+    } else
         snprintf(buf, sizeof buf, "– images/s");
     gtk_label_set_text(self->speed_label, buf);
     format_work(buf, sizeof buf, r);
@@ -763,6 +765,11 @@ ThawCodePane *thaw_window_get_code_pane(ThawWindow *self)
 const char *thaw_window_get_error(ThawWindow *self)
 {
     return self->error_text;
+}
+
+const char *thaw_window_get_work_text(ThawWindow *self)
+{
+    return gtk_label_get_text(self->work_label);
 }
 
 static void thaw_window_dispose(GObject *object)

@@ -61,6 +61,8 @@ ThawReport *thaw_window_get_last_report(ThawWindow *self);
 const ThawSetup *thaw_window_get_setup(ThawWindow *self);
 /* The error banner's text, NULL when it is hidden. */
 const char *thaw_window_get_error(ThawWindow *self);
+/* The status bar's work of a step per image ("640 MAC/image · avg_pool cached"). */
+const char *thaw_window_get_work_text(ThawWindow *self);
 
 /* Applies remembered settings (size, pane, divider, log scale, the code
  * framework) before the window is shown; thaw_window_save_settings() writes

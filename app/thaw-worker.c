@@ -290,6 +290,19 @@ static void add_message(char **text, gboolean *is_error, char *msg, gboolean err
 
 /* Worker thread: publishes r (takes it), merging a report the main loop has
  * not taken yet: its markers go first, its validation is kept. */
+/* *items (n of them, `size` bytes each) becomes old's items followed by its
+ * own: what a report that replaces a pending one takes over from it. */
+static void prepend_items(gpointer *items, guint *n, gconstpointer old, guint old_n, size_t size)
+{
+    if (old_n == 0) return;
+    char *all = g_malloc((old_n + *n) * size);
+    memcpy(all, old, old_n * size);
+    if (*n) memcpy(all + old_n * size, *items, *n * size);
+    g_free(*items);
+    *items = all;
+    *n += old_n;
+}
+
 static void post(ThawWorker *w, ThawReport *r)
 {
     Channel *c = w->channel;
@@ -306,33 +319,14 @@ static void post(ThawWorker *w, ThawReport *r)
             r->markers = m;
             r->n_markers += old->n_markers;
         }
-        if (old->n_points) {
-            ThawStepPoint *p = g_new(ThawStepPoint, old->n_points + r->n_points);
-            memcpy(p, old->points, old->n_points * sizeof *p);
-            if (r->n_points) memcpy(p + old->n_points, r->points, r->n_points * sizeof *p);
-            g_free(r->points);
-            r->points = p;
-            r->n_points += old->n_points;
-        }
-        if (old->n_epochs) {
-            ThawEpochPoint *e = g_new(ThawEpochPoint, old->n_epochs + r->n_epochs);
-            memcpy(e, old->epochs, old->n_epochs * sizeof *e);
-            if (r->n_epochs) memcpy(e + old->n_epochs, r->epochs, r->n_epochs * sizeof *e);
-            g_free(r->epochs);
-            r->epochs = e;
-            r->n_epochs += old->n_epochs;
-        }
-        if (old->n_jobs) {
-            ThawJobResult **j = g_new(ThawJobResult *, old->n_jobs + r->n_jobs);
-            memcpy(j, old->jobs, old->n_jobs * sizeof *j);
-            if (r->n_jobs) memcpy(j + old->n_jobs, r->jobs, r->n_jobs * sizeof *j);
-            g_free(r->jobs);
-            g_free(old->jobs);
-            old->jobs = NULL;
-            r->jobs = j;
-            r->n_jobs += old->n_jobs;
-            old->n_jobs = 0;
-        }
+        prepend_items((gpointer *)&r->points, &r->n_points, old->points, old->n_points,
+                      sizeof *r->points);
+        prepend_items((gpointer *)&r->epochs, &r->n_epochs, old->epochs, old->n_epochs,
+                      sizeof *r->epochs);
+        /* the jobs move: old must not free them */
+        prepend_items((gpointer *)&r->jobs, &r->n_jobs, old->jobs, old->n_jobs, sizeof *r->jobs);
+        g_clear_pointer(&old->jobs, g_free);
+        old->n_jobs = 0;
         if (old->message) {
             char *mine = g_steal_pointer(&r->message);
             r->message = g_steal_pointer(&old->message);

@@ -104,15 +104,6 @@ static void test_cut(void)
     thaw_model_free(m);
 }
 
-static float *make_images(int n, uint64_t seed)
-{
-    float *x = thaw_test_alloc((size_t)n * H * H);
-    thaw_rng rng;
-    thaw_rng_seed(&rng, seed, 1);
-    thaw_test_fill_normal(x, (size_t)n * H * H, 0.5f, 1.2f, &rng);
-    return x;
-}
-
 static int32_t *make_labels(int n)
 {
     int32_t *y = malloc((size_t)n * sizeof *y);
@@ -177,7 +168,7 @@ static void test_same_as_uncached(void)
     thaw_model_set_preset(b, THAW_PRESET_KERAS3);
     freeze_base(a);
     freeze_base(b);
-    float *x = make_images(N, 3);
+    float *x = thaw_test_images(N, H, 3);
     int32_t *y = make_labels(N);
     thaw_feature_cache c;
     thaw_feature_cache_init(&c, x, y, N, 1 << 20);
@@ -268,7 +259,7 @@ static void test_memory_cap(void)
     thaw_model *a = make_model(), *b = make_model();
     freeze(a, (const char *const[]){"conv1_", NULL}, false);
     freeze(b, (const char *const[]){"conv1_", NULL}, false);
-    float *x = make_images(N, 4);
+    float *x = thaw_test_images(N, H, 4);
     int32_t *y = make_labels(N);
     thaw_feature_cache c;
     /* conv1_relu: 10 x 10 x 16 floats per image, 6,400 bytes; 22 images do not fit in 100 KB */

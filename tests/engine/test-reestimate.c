@@ -24,15 +24,6 @@ static thaw_model *make_model(float dropout)
     return thaw_test_bn_model(H, CLASSES, 8, dropout, 17, 23, true);
 }
 
-static float *make_images(int n, uint64_t seed)
-{
-    float *x = thaw_test_alloc((size_t)n * H * H);
-    thaw_rng rng;
-    thaw_rng_seed(&rng, seed, 1);
-    thaw_test_fill_normal(x, (size_t)n * H * H, 0.5f, 1.2f, &rng);
-    return x;
-}
-
 static float *copy_params(const thaw_model *m)
 {
     float *p = thaw_test_alloc(m->n_floats);
@@ -216,7 +207,7 @@ static void drop(snapshot *s)
 /* One SGD step with momentum, so the optimizer state and the rng are live. */
 static void warm_up(thaw_model *m)
 {
-    float *x = make_images(8, 77);
+    float *x = thaw_test_images(8, H, 77);
     int32_t y[8] = {0, 1, 2, 3, 4, 0, 1, 2};
     thaw_optimizer opt;
     thaw_optimizer_default(&opt, THAW_OPT_SGD);
@@ -248,7 +239,7 @@ static void test_reference(thaw_preset preset, bool freeze, int n, int batch)
         for (int i = 0; i < m->n_layers; i++)
             if (m->layers[i].in_base) m->layers[i].trainable = false;
     warm_up(m);
-    float *x = make_images(n, 5);
+    float *x = thaw_test_images(n, H, 5);
     double sw_mean0;
     float *ref = reference(m, x, n, batch, info->var_mode, &sw_mean0);
     float *before = copy_params(m);
@@ -291,7 +282,7 @@ static void test_base_only(void)
 {
     thaw_model *m = make_model(0.0f);
     thaw_model_set_preset(m, THAW_PRESET_PYTORCH);
-    float *x = make_images(N, 6);
+    float *x = thaw_test_images(N, H, 6);
     float *orig = copy_params(m);
     thaw_error err;
     CHECK(thaw_model_reestimate_bn(m, x, N, BATCH, false, &err) == THAW_OK);
@@ -330,7 +321,7 @@ static void test_failures(void)
     thaw_model *m = make_model(0.4f);
     thaw_model_set_preset(m, THAW_PRESET_KERAS3);
     warm_up(m);
-    float *x = make_images(N, 7);
+    float *x = thaw_test_images(N, H, 7);
     float *before = copy_params(m);
     snapshot s = take(m);
     thaw_error err;
@@ -377,8 +368,8 @@ static void test_failures(void)
  * a model that got the same statistics by assignment. */
 static void test_after(void)
 {
-    float *x = make_images(N, 8);
-    float *xt = make_images(8, 9);
+    float *x = thaw_test_images(N, H, 8);
+    float *xt = thaw_test_images(8, H, 9);
     int32_t yt[8] = {4, 3, 2, 1, 0, 4, 3, 2};
     thaw_error err;
 

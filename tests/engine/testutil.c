@@ -95,6 +95,16 @@ int thaw_test_finish(void)
     return thaw_test_failures ? 1 : 0;
 }
 
+float *thaw_test_images(int n, int hw, uint64_t seed)
+{
+    size_t count = (size_t)n * hw * hw;
+    float *x = thaw_test_alloc(count);
+    thaw_rng rng;
+    thaw_rng_seed(&rng, seed, 1);
+    thaw_test_fill_normal(x, count, 0.5f, 1.2f, &rng);
+    return x;
+}
+
 thaw_model *thaw_test_bn_model(int hw, int classes, int head_hidden, float dropout, uint64_t seed,
                                uint64_t fill_seed, bool fill_beta)
 {

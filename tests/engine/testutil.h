@@ -50,6 +50,10 @@ void thaw_test_fill_normal(float *x, size_t n, float mean, float std, thaw_rng *
 /* Allocates n floats (zeroed); aborts the test program on failure. */
 float *thaw_test_alloc(size_t n);
 
+/* n single-channel hw x hw images of normal(0.5, 1.2) values drawn from
+ * seed (the input of thaw_test_bn_model); free() them. */
+float *thaw_test_images(int n, int hw, uint64_t seed);
+
 /* A small resnet8 (hw x hw x 1 input, Dense(head_hidden) + Dropout(dropout)
  * head, weights from seed) whose BN layers have non-trivial statistics, so
  * that batch and moving normalisation differ: moving means ~N(0, 0.3),

@@ -25,7 +25,9 @@ static gboolean have_data(void)
 }
 
 /* K = 10 per class: 50 training images, batches of 20 -> 2 steps per epoch;
- * 10 validation images per class. */
+ * 10 validation images per class. Without the feature cache, so that a run
+ * lasts long enough to change knobs while it trains (with it, the frozen
+ * base's 40 epochs are over in a few hundred milliseconds: /window/cache). */
 static ThawSetup *small_setup(void)
 {
     ThawSetup *s = thaw_setup_new();
@@ -33,6 +35,7 @@ static ThawSetup *small_setup(void)
     g_assert_true(thaw_setup_set(s, "val_k", "10", NULL));
     g_assert_true(thaw_setup_set(s, "batch", "20", NULL));
     g_assert_true(thaw_setup_set(s, "epochs", "40", NULL));
+    g_assert_true(thaw_setup_set(s, "feature_cache", "false", NULL));
     return s;
 }
 
@@ -184,6 +187,12 @@ static void test_unfreeze_last(void)
         thaw_run_free(run);
     }
     close_window(w);
+}
+
+static gboolean work_is(ThawWindow *w, gpointer data)
+{
+    ThawReport *r = thaw_window_get_last_report(w);
+    return r && strcmp(r->cached_layer, data) == 0;
 }
 
 static gboolean has_val_and_marker(ThawWindow *w, gpointer data)
@@ -770,6 +779,45 @@ static void test_lessons(void)
     close_window(w);
 }
 
+/* The feature cache in the window: a frozen base trains from cached avg_pool
+ * features, the status bar says so with the step's work, epochs that end
+ * within one frame all reach the charts, and unfreezing the last stage moves
+ * the cache back to the end of the frozen ones. */
+static void test_cache(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    g_assert_true(thaw_setup_set(s, "feature_cache", "true", NULL));
+    ThawWindow *w = open_window(s);
+    activate(w, "run", NULL);
+    wait_for(w, at_state, GINT_TO_POINTER(THAW_WORKER_FINISHED), "the 40 epochs");
+    ThawChart *acc = thaw_window_get_acc_chart(w), *loss = thaw_window_get_loss_chart(w);
+    g_assert_cmpuint(thaw_chart_get_n_points(acc, 0), ==, 40);
+    g_assert_cmpuint(thaw_chart_get_n_points(acc, 1), ==, 40);
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 1), ==, 40);
+    g_assert_cmpuint(thaw_chart_get_n_points(loss, 0), ==, 80);
+    for (guint i = 0; i < 40; i++) {
+        double x, y;
+        g_assert_true(thaw_chart_get_point(acc, 0, i, &x, &y));
+        g_assert_cmpfloat(x, ==, 2.0 * (i + 1));
+    }
+    ThawReport *r = thaw_window_get_last_report(w);
+    g_assert_cmpstr(r->cached_layer, ==, "avg_pool");
+    g_assert_cmpfloat(r->step_macs, ==, 2 * 64 * 5); /* forward, weight gradient */
+    g_assert_cmpstr(thaw_window_get_work_text(w), ==, "640 MAC/image · avg_pool cached");
+
+    activate(w, "reset", NULL);
+    wait_for(w, paused_at, GINT_TO_POINTER(0), "the reset");
+    ThawModelPane *mp = thaw_window_get_model_pane(w);
+    const thaw_model *m = thaw_model_pane_get_model(mp);
+    for (int i = 0; i < m->n_layers; i++)
+        if (g_str_has_prefix(m->layers[i].name, "conv4_"))
+            thaw_model_pane_set_trainable(mp, i, TRUE);
+    wait_for(w, work_is, "conv3_block3_out", "the cache at the end of stage 2");
+    g_assert_nonnull(strstr(thaw_window_get_work_text(w), "MMAC/image · conv3_block3_out cached"));
+    close_window(w);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -797,6 +845,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/batchnorm-pane", test_batchnorm_pane);
     g_test_add_func("/window/batchmates", test_batchmates);
     g_test_add_func("/window/lessons", test_lessons);
+    g_test_add_func("/window/cache", test_cache);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
