@@ -41,6 +41,10 @@ gboolean thaw_demo_unfreeze(const ThawSetup *s, ThawDemoResult *res, ThawDemoPro
 gboolean thaw_demo_domain_shift(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
                                 gpointer ctx, GError **error);
 
+/* Demo 8 (demo-compute.c): where the compute goes. */
+gboolean thaw_demo_compute(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                           gpointer ctx, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -282,6 +282,10 @@ static const ThawDemo demos[] = {
      "re-estimating them on the shifted images, without a gradient step, recovers much of it "
      "(not for inversion)",
      thaw_demo_domain_shift},
+    {"compute", "Where the compute goes",
+     "each frozen stage saves backward work (trainable=False); a frozen prefix in inference mode "
+     "is computed once and cached, leaving only the head; the same losses either way",
+     thaw_demo_compute},
 };
 
 const ThawDemo *thaw_demos(size_t *n)
