@@ -45,6 +45,10 @@ gboolean thaw_demo_domain_shift(const ThawSetup *s, ThawDemoResult *res, ThawDem
 gboolean thaw_demo_compute(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
                            gpointer ctx, GError **error);
 
+/* Demo 9 (demo-lag.c): moving statistics lag the weights. */
+gboolean thaw_demo_momentum_lag(const ThawSetup *s, ThawDemoResult *res, ThawDemoProgress progress,
+                                gpointer ctx, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -286,6 +286,11 @@ static const ThawDemo demos[] = {
      "each frozen stage saves backward work (trainable=False); a frozen prefix in inference mode "
      "is computed once and cached, leaving only the head; the same losses either way",
      thaw_demo_compute},
+    {"momentum-lag", "Moving statistics lag the weights",
+     "while the weights change fast, BatchNorm's moving averages (Keras momentum 0.99) describe "
+     "layers that are gone: inference mode falls far behind training mode although fit() shows "
+     "nothing; momentum 0.9 or re-estimating the statistics closes the gap",
+     thaw_demo_momentum_lag},
 };
 
 const ThawDemo *thaw_demos(size_t *n)

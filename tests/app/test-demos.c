@@ -113,6 +113,34 @@ static void test_compute(void)
     thaw_demo_result_clear(&r);
 }
 
+/* Demo 9 on two seeds: inference mode at least 10 points behind training
+ * mode with Keras's momentum 0.99, at most 5 with 0.9, within 5 after
+ * re-estimating the statistics; fit() identical under both momenta. */
+static void test_momentum_lag(void)
+{
+    if (!demotest_have_data()) return;
+    for (guint v = 0; v < G_N_ELEMENTS(demotest_seeds); v++) {
+        ThawDemoResult r;
+        demotest_run("momentum-lag", &r, demotest_seeds[v][0] ? demotest_seeds[v] : NULL);
+        g_assert_true(r.holds);
+        double train = demotest_number(&r, "epoch 3: validation accuracy in training mode (either "
+                                           "momentum)");
+        g_assert_cmpfloat(demotest_number(&r, "momentum 0.99: training mode minus inference mode "
+                                              "after epoch 3"),
+                          >=, 10);
+        g_assert_cmpfloat(demotest_number(&r, "momentum 0.90: training mode minus inference mode "
+                                              "after epoch 3"),
+                          <=, 5);
+        g_assert_cmpfloat(train - demotest_number(&r, "momentum 0.99, statistics re-estimated: "
+                                                      "inference accuracy"),
+                          <=, 5);
+        g_assert_cmpfloat(demotest_number(&r, "largest difference of fit() losses and "
+                                              "training-mode accuracies between the momenta"),
+                          ==, 0);
+        thaw_demo_result_clear(&r);
+    }
+}
+
 /* Every demo in the table has its setup file and lesson. */
 static void test_files(void)
 {
@@ -138,5 +166,6 @@ int main(int argc, char **argv)
     g_test_add_func("/demos/broken-bn", test_broken_bn);
     g_test_add_func("/demos/requires-grad", test_requires_grad);
     g_test_add_func("/demos/compute", test_compute);
+    g_test_add_func("/demos/momentum-lag", test_momentum_lag);
     return g_test_run();
 }
