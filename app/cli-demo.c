@@ -83,7 +83,7 @@ int thaw_cli_demo(int argc, char **argv)
     if (!json) printf("Measuring (%s):\n", d->title);
     fflush(stdout); /* before the progress lines on stderr */
     ThawDemoResult res;
-    if (!thaw_demo_run(d, s, &res, json ? NULL : on_progress, NULL, &gerr)) {
+    if (!thaw_demo_run(d, s, &res, json ? NULL : on_progress, NULL, NULL, &gerr)) {
         fprintf(stderr, "thaw-cli: %s\n", gerr->message);
         return EXIT_FAILURE;
     }

@@ -58,6 +58,7 @@ static double now_s(void)
 
 static gboolean step(ThawRun *run, thaw_step_report *rep, GError **error)
 {
+    if (thaw_demo_cancelled(error)) return FALSE;
     thaw_error err;
     thaw_error_clear(&err);
     if (thaw_run_step(run, rep, NULL, &err) == THAW_OK) return TRUE;

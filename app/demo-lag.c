@@ -37,8 +37,10 @@ static gboolean train_and_measure(ThawRun *run, EpochNumbers *out, int epochs, G
     thaw_error_clear(&err);
     for (int e = 0; e < epochs; e++) {
         unsigned ev = 0;
-        while (!(ev & THAW_RUN_EPOCH_DONE))
+        while (!(ev & THAW_RUN_EPOCH_DONE)) {
+            if (thaw_demo_cancelled(error)) return FALSE;
             if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) return fail(error, &err);
+        }
         thaw_eval_result ri, rt;
         if (thaw_run_validate(run, &ri, &rt, &err) != THAW_OK) return fail(error, &err);
         double acc, ips;

@@ -21,6 +21,11 @@ void thaw_demo_add_number(ThawDemoResult *res, double value, const char *unit, c
 void thaw_demo_say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
+/* TRUE, with G_IO_ERROR_CANCELLED in error, when the demo running on this
+ * thread was cancelled (thaw_demo_run's cancellable). The helpers below
+ * check it; a demo's own training loops call it before each step. */
+gboolean thaw_demo_cancelled(GError **error);
+
 /* A run of s ready to train (thaw_run_new); NULL with error. */
 ThawRun *thaw_demo_prepare(const ThawSetup *s, GError **error);
 /* Trains run for steps steps (0: to the end of the setup's epochs). */

@@ -48,9 +48,18 @@ void thaw_demo_say(ThawDemoProgress progress, gpointer ctx, const char *fmt, ...
     progress(ctx, s);
 }
 
+/* The cancellable of the demo running on this thread (thaw_demo_run). */
+static _Thread_local GCancellable *running_cancellable;
+
+gboolean thaw_demo_cancelled(GError **error)
+{
+    return g_cancellable_set_error_if_cancelled(running_cancellable, error);
+}
+
 /* A run of s, ready to train; NULL with error when it cannot be prepared. */
 ThawRun *thaw_demo_prepare(const ThawSetup *s, GError **error)
 {
+    if (thaw_demo_cancelled(error)) return NULL;
     ThawRun *run = NULL;
     thaw_error err;
     thaw_error_clear(&err);
@@ -67,6 +76,7 @@ gboolean thaw_demo_step_n(ThawRun *run, int steps, GError **error)
     thaw_error err;
     thaw_error_clear(&err);
     for (int i = 0; (steps == 0 || i < steps) && !thaw_run_finished(run); i++) {
+        if (thaw_demo_cancelled(error)) return FALSE;
         unsigned ev;
         if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) {
             g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
@@ -323,13 +333,14 @@ char *thaw_demo_lesson(const ThawDemo *d, GError **error)
 }
 
 gboolean thaw_demo_run(const ThawDemo *d, const ThawSetup *s, ThawDemoResult *res,
-                       ThawDemoProgress progress, gpointer ctx, GError **error)
+                       ThawDemoProgress progress, gpointer ctx, GCancellable *cancellable,
+                       GError **error)
 {
     memset(res, 0, sizeof *res);
     res->numbers = g_ptr_array_new_with_free_func(number_free);
-    if (!d->run(s, res, progress, ctx, error)) {
-        thaw_demo_result_clear(res);
-        return FALSE;
-    }
-    return TRUE;
+    running_cancellable = cancellable;
+    gboolean ok = d->run(s, res, progress, ctx, error);
+    running_cancellable = NULL;
+    if (!ok) thaw_demo_result_clear(res);
+    return ok;
 }

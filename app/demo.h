@@ -17,6 +17,7 @@
 #ifndef THAW_APP_DEMO_H
 #define THAW_APP_DEMO_H
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include "setup.h"
@@ -56,10 +57,14 @@ char *thaw_demo_setup_path(const ThawDemo *d);
 /* The lesson's Markdown (resources/lessons/NAME.md), NULL with error. */
 char *thaw_demo_lesson(const ThawDemo *d, GError **error);
 
-/* Runs d on s; FALSE only when it could not run (a file, the data); a
- * claim that does not hold is res->holds = FALSE. */
+/* Runs d on s; FALSE only when it could not run (a file, the data) or was
+ * cancelled (G_IO_ERROR_CANCELLED: cancellable is checked before every
+ * training step and between the demo's variants; may be NULL); a claim
+ * that does not hold is res->holds = FALSE. Runs on any thread: the
+ * progress callback is called on the calling one. */
 gboolean thaw_demo_run(const ThawDemo *d, const ThawSetup *s, ThawDemoResult *res,
-                       ThawDemoProgress progress, gpointer ctx, GError **error);
+                       ThawDemoProgress progress, gpointer ctx, GCancellable *cancellable,
+                       GError **error);
 void thaw_demo_result_clear(ThawDemoResult *res);
 
 G_END_DECLS

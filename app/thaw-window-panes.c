@@ -110,6 +110,8 @@ static void on_demo_selected(ThawLessonPane *pane, const char *name, ThawWindow 
     if (!text)
         text = g_strdup_printf("# %s\n\nThe lesson cannot be read: %s", d->title, error->message);
     thaw_lesson_pane_set_lesson(pane, text);
+    thaw_lesson_pane_set_result(
+        pane, self->measure_results ? g_hash_table_lookup(self->measure_results, name) : NULL);
 }
 
 /* "Set up this demo": its setup file, through the setup chooser's action
@@ -121,8 +123,163 @@ static void on_demo_setup(ThawLessonPane *pane, const char *name, ThawWindow *se
     if (g_strcmp0(self->setup_id, id) == 0) thaw_window_show_pane(self, "training");
 }
 
+/* "Measure": the demo's measurement (what `thaw-cli demo NAME` runs) on a
+ * thread of its own, beside the worker; progress lines and then the numbers
+ * and the verdict in the pane. One at a time; Cancel (or closing the window)
+ * stops it before its next training step. The application is held while it
+ * runs, so quitting waits for the thread to notice. */
+typedef struct {
+    const ThawDemo *demo;
+    ThawSetup *setup;
+    GApplication *app; /* held while measuring (NULL without one) */
+    ThawDemoResult res;
+} Measurement;
+
+static void measurement_free(gpointer p)
+{
+    Measurement *m = p;
+    thaw_setup_free(m->setup);
+    thaw_demo_result_clear(&m->res);
+    if (m->app) {
+        g_application_release(m->app);
+        g_object_unref(m->app);
+    }
+    g_free(m);
+}
+
+typedef struct {
+    ThawWindow *self; /* a reference */
+    char *text;
+} MeasureProgress;
+
+static gboolean show_measure_progress(gpointer data)
+{
+    MeasureProgress *p = data;
+    if (!p->self->disposed && p->self->measure_cancel)
+        thaw_lesson_pane_set_progress(p->self->lesson_pane, p->text);
+    g_object_unref(p->self);
+    g_free(p->text);
+    g_free(p);
+    return G_SOURCE_REMOVE;
+}
+
+/* On the measuring thread: hand the line to the main loop. */
+static void on_measure_progress(gpointer ctx, const char *what)
+{
+    MeasureProgress *p = g_new(MeasureProgress, 1);
+    p->self = g_object_ref(ctx);
+    p->text = g_strdup_printf("%s…", what);
+    g_idle_add(show_measure_progress, p);
+}
+
+static void measure_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    Measurement *m = data;
+    GError *error = NULL;
+    if (thaw_demo_run(m->demo, m->setup, &m->res, on_measure_progress, source, cancel, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+/* The result as markup: the verdict, then every number as `thaw-cli demo` prints it. */
+static char *result_markup(const ThawDemo *d, const ThawDemoResult *res)
+{
+    GString *s = g_string_new(NULL);
+    /* Verdicts read "holds: why" or "does not hold: why" (after "the claim"). */
+    const char *verdict = res->verdict ? res->verdict : "";
+    const char *why = strchr(verdict, ':');
+    why = why ? why + 1 : verdict;
+    while (*why == ' ') why++;
+    g_autofree char *text = g_markup_escape_text(why, -1);
+    g_string_append_printf(s, "<b>%s</b> %s\n",
+                           res->holds ? "✔ The claim holds:" : "✘ The claim does not hold:", text);
+    for (guint i = 0; i < res->numbers->len; i++) {
+        const ThawDemoNumber *n = res->numbers->pdata[i];
+        g_autofree char *label = g_markup_escape_text(n->label, -1);
+        g_autofree char *unit = g_markup_escape_text(n->unit, -1);
+        g_string_append_printf(s, "\n%s: <b>%.4g</b>%s%s", label, n->value, unit[0] ? " " : "",
+                               unit);
+    }
+    g_string_append_printf(s,
+                           "\n\n<small>Measured here on the demo's setup (demo-%s.ini), as "
+                           "<tt>thaw-cli demo %s</tt> does.</small>",
+                           d->name, d->name);
+    return g_string_free(s, FALSE);
+}
+
+static void measure_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ThawWindow *self = THAW_WINDOW(source);
+    GTask *task = G_TASK(result);
+    Measurement *m = g_task_get_task_data(task);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = g_task_propagate_boolean(task, &error);
+    g_clear_object(&self->measure_cancel);
+    if (self->disposed) return;
+    char *markup;
+    if (ok)
+        markup = result_markup(m->demo, &m->res);
+    else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        markup = g_strdup("Measurement cancelled.");
+    else {
+        g_autofree char *msg = g_markup_escape_text(error->message, -1);
+        markup = g_strdup_printf("<b>The demo could not run:</b> %s", msg);
+    }
+    g_hash_table_replace(self->measure_results, g_strdup(m->demo->name), markup);
+    thaw_lesson_pane_set_progress(self->lesson_pane, NULL);
+    if (g_strcmp0(thaw_lesson_pane_get_selected(self->lesson_pane), m->demo->name) == 0)
+        thaw_lesson_pane_set_result(self->lesson_pane, markup);
+}
+
+static void on_measure_requested(ThawLessonPane *pane, const char *name, ThawWindow *self)
+{
+    const ThawDemo *d = thaw_demo_find(name);
+    if (!d || self->measure_cancel) return;
+    g_autofree char *path = thaw_demo_setup_path(d);
+    g_autoptr(ThawSetup) s = thaw_setup_new();
+    g_autoptr(GError) error = NULL;
+    if (!thaw_setup_load_file(s, path, &error) || !thaw_setup_validate(s, &error)) {
+        g_autofree char *msg = g_markup_escape_text(error->message, -1);
+        thaw_lesson_pane_set_result(pane, msg);
+        return;
+    }
+    Measurement *m = g_new0(Measurement, 1);
+    m->demo = d;
+    m->setup = g_steal_pointer(&s);
+    GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+    if (app) { /* none in the window tests */
+        m->app = G_APPLICATION(g_object_ref(app));
+        g_application_hold(m->app);
+    }
+    self->measure_cancel = g_cancellable_new();
+    GTask *task = g_task_new(self, self->measure_cancel, measure_done, NULL);
+    g_task_set_task_data(task, m, measurement_free);
+    g_task_set_name(task, "thaw demo measurement");
+    thaw_lesson_pane_set_result(pane, NULL);
+    g_hash_table_remove(self->measure_results, name);
+    thaw_lesson_pane_set_progress(pane, "Preparing…");
+    g_task_run_in_thread(task, measure_thread);
+    g_object_unref(task);
+}
+
+static void on_measure_cancelled(ThawLessonPane *pane, ThawWindow *self)
+{
+    if (self->measure_cancel) {
+        g_cancellable_cancel(self->measure_cancel);
+        thaw_lesson_pane_set_progress(pane, "Stopping after the current step…");
+    }
+}
+
+void thaw_window_panes_dispose(ThawWindow *self)
+{
+    if (self->measure_cancel) g_cancellable_cancel(self->measure_cancel);
+    g_clear_pointer(&self->measure_results, g_hash_table_unref);
+}
+
 static void setup_lessons(ThawWindow *self)
 {
+    self->measure_results = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     size_t n;
     const ThawDemo *d = thaw_demos(&n);
     g_autofree const char **names = g_new(const char *, n + 1);
@@ -130,6 +287,10 @@ static void setup_lessons(ThawWindow *self)
     for (size_t i = 0; i < n; i++) names[i] = d[i].name, titles[i] = d[i].title;
     g_signal_connect(self->lesson_pane, "demo-selected", G_CALLBACK(on_demo_selected), self);
     g_signal_connect(self->lesson_pane, "setup-requested", G_CALLBACK(on_demo_setup), self);
+    g_signal_connect(self->lesson_pane, "measure-requested", G_CALLBACK(on_measure_requested),
+                     self);
+    g_signal_connect(self->lesson_pane, "measure-cancelled", G_CALLBACK(on_measure_cancelled),
+                     self);
     thaw_lesson_pane_set_demos(self->lesson_pane, (int)n, names, titles);
 }
 
@@ -274,7 +435,34 @@ static void change_pane(GSimpleAction *a, GVariant *value, gpointer data)
     gtk_stack_set_visible_child_name(self->stack, name);
 }
 
+/* win.lesson (s): the Lessons pane on demo s; win.measure-demo: measure the
+ * demo shown there; win.cancel-measure. */
+static void action_lesson(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    ThawWindow *self = data;
+    const char *name = g_variant_get_string(p, NULL);
+    if (!thaw_demo_find(name)) return;
+    thaw_lesson_pane_select(self->lesson_pane, name);
+    thaw_window_show_pane(self, "lesson");
+}
+
+static void action_measure_demo(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    ThawWindow *self = data;
+    const char *name = thaw_lesson_pane_get_selected(self->lesson_pane);
+    if (name) on_measure_requested(self->lesson_pane, name, self);
+}
+
+static void action_cancel_measure(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    ThawWindow *self = data;
+    on_measure_cancelled(self->lesson_pane, self);
+}
+
 static const GActionEntry pane_entries[] = {
+    {.name = "lesson", .parameter_type = "s", .activate = action_lesson},
+    {.name = "measure-demo", .activate = action_measure_demo},
+    {.name = "cancel-measure", .activate = action_cancel_measure},
     {.name = "pane", .parameter_type = "s", .state = "'training'", .change_state = change_pane},
     {.name = "batchmates", .activate = action_batchmates},
     {.name = "dropout-draws", .activate = action_dropout_draws},

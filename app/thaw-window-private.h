@@ -81,6 +81,10 @@ struct _ThawWindow {
     guint64 last_estimate_step;
     char *error_text; /* the error banner's, NULL when hidden */
 
+    GCancellable *measure_cancel; /* a demo measurement running in a thread, NULL: none */
+    GHashTable *measure_results;  /* demo name -> the Lessons pane's result markup */
+    gboolean disposed;            /* late callbacks (a measurement ending) touch nothing */
+
     guint tick_id; /* frame-interval measurement while running */
     gint64 last_frame_us;
     GArray *frame_ms; /* of double */
@@ -102,6 +106,8 @@ void thaw_window_panes_setup(ThawWindow *self);
 void thaw_window_panes_new_generation(ThawWindow *self);
 void thaw_window_panes_new_model(ThawWindow *self, const ThawReport *r);
 void thaw_window_panes_report(ThawWindow *self, const ThawReport *r, const ThawReport *prev);
+/* At dispose: cancels a demo measurement still running. */
+void thaw_window_panes_dispose(ThawWindow *self);
 /* thaw-window-files.c */
 void thaw_window_add_file_actions(ThawWindow *self);
 

@@ -793,6 +793,8 @@ static void thaw_window_dispose(GObject *object)
         g_clear_object(&self->worker);
     }
     if (self->model_pane) thaw_model_pane_set_model(self->model_pane, NULL);
+    thaw_window_panes_dispose(self);
+    self->disposed = TRUE;
     gtk_widget_dispose_template(GTK_WIDGET(self), THAW_TYPE_WINDOW);
     G_OBJECT_CLASS(thaw_window_parent_class)->dispose(object);
 }

@@ -19,7 +19,9 @@
  *   "training", "batchnorm", "predictions", "lesson", "code")  win.batchmates
  *   win.dropout-draws (the experiments on the image studied; with an int
  *   parameter, on that validation image: win.study-image (i))
- *   win.dismiss-error
+ *   win.lesson (s: a demo's name: the Lessons pane on it)  win.measure-demo
+ *   (run the shown demo's measurement, as thaw-cli demo does)
+ *   win.cancel-measure  win.dismiss-error
  *
  * Knob edits (freezing, preset, base training, learning rate) take effect at
  * the worker's next step, leave a marker on the charts, and are also written

@@ -55,7 +55,7 @@ void demotest_run(const char *name, ThawDemoResult *r, const char *const *overri
     g_assert_true(thaw_setup_validate(s, NULL));
     demotest_check_lesson(d);
     gint64 t0 = g_get_monotonic_time();
-    g_assert_true(thaw_demo_run(d, s, r, NULL, NULL, &e));
+    g_assert_true(thaw_demo_run(d, s, r, NULL, NULL, NULL, &e));
     g_assert_no_error(e);
     for (guint i = 0; i < r->numbers->len; i++) {
         const ThawDemoNumber *n = r->numbers->pdata[i];

@@ -74,10 +74,10 @@ static void test_needs(void)
     g_autoptr(ThawSetup) s = thaw_setup_new();
     ThawDemoResult r;
     g_autoptr(GError) e = NULL;
-    g_assert_false(thaw_demo_run(thaw_demo_find("unfreeze"), s, &r, NULL, NULL, &e));
+    g_assert_false(thaw_demo_run(thaw_demo_find("unfreeze"), s, &r, NULL, NULL, NULL, &e));
     g_assert_nonnull(e);
     g_clear_error(&e);
-    g_assert_false(thaw_demo_run(thaw_demo_find("domain-shift"), s, &r, NULL, NULL, &e));
+    g_assert_false(thaw_demo_run(thaw_demo_find("domain-shift"), s, &r, NULL, NULL, NULL, &e));
     g_assert_nonnull(e);
 }
 

@@ -818,6 +818,67 @@ static void test_cache(void)
     close_window(w);
 }
 
+static gboolean has_result(ThawWindow *w, gpointer data)
+{
+    return thaw_lesson_pane_get_result(thaw_window_get_lesson_pane(w)) != NULL;
+}
+
+static gboolean is_measuring(ThawWindow *w, gpointer data)
+{
+    return thaw_lesson_pane_get_busy(thaw_window_get_lesson_pane(w));
+}
+
+/* Measure in the Lessons pane: the demo's own measurement on a thread beside
+ * the worker, its numbers and verdict in the pane (kept per demo); Cancel
+ * stops one within a training step; closing the window mid-measurement
+ * stops it too, and the window is released once the thread has ended. */
+static void test_measure(void)
+{
+    if (!have_data()) return;
+    g_autoptr(ThawSetup) s = small_setup();
+    ThawWindow *w = open_window(s);
+    ThawLessonPane *lp = thaw_window_get_lesson_pane(w);
+    thaw_window_show_pane(w, "lesson");
+    activate(w, "run", NULL); /* the worker trains meanwhile */
+    thaw_lesson_pane_select(lp, "training-not-trainable");
+    g_signal_emit_by_name(lp, "measure-requested", "training-not-trainable");
+    g_assert_true(thaw_lesson_pane_get_busy(lp));
+    wait_for(w, has_result, NULL, "the measurement");
+    g_assert_false(thaw_lesson_pane_get_busy(lp));
+    g_autofree char *result = g_strdup(thaw_lesson_pane_get_result(lp));
+    g_assert_nonnull(strstr(result, "The claim holds:</b> training=False with a trainable base"));
+    g_assert_nonnull(
+        strstr(result, "trainable base, base(x, training=False): conv kernels changed (of 21): "
+                       "<b>21</b>"));
+    /* another demo shows its own (none yet), and the first one's comes back */
+    thaw_lesson_pane_select(lp, "broken-bn");
+    g_assert_null(thaw_lesson_pane_get_result(lp));
+    thaw_lesson_pane_select(lp, "training-not-trainable");
+    g_assert_cmpstr(thaw_lesson_pane_get_result(lp), ==, result);
+
+    /* Cancel */
+    thaw_lesson_pane_select(lp, "compute");
+    g_signal_emit_by_name(lp, "measure-requested", "compute");
+    g_usleep(300000);
+    g_signal_emit_by_name(lp, "measure-cancelled");
+    gint64 t0 = g_get_monotonic_time();
+    wait_for(w, has_result, NULL, "the cancelled measurement");
+    g_test_message("cancelling took %.0f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    g_assert_cmpstr(thaw_lesson_pane_get_result(lp), ==, "Measurement cancelled.");
+    g_assert_false(thaw_lesson_pane_get_busy(lp));
+
+    /* closing mid-measurement */
+    thaw_lesson_pane_select(lp, "momentum-lag");
+    g_signal_emit_by_name(lp, "measure-requested", "momentum-lag");
+    wait_for(w, is_measuring, NULL, "a measurement");
+    gpointer weak = w;
+    g_object_add_weak_pointer(G_OBJECT(w), &weak);
+    close_window(w);
+    gint64 deadline = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;
+    while (weak && g_get_monotonic_time() < deadline) g_main_context_iteration(NULL, TRUE);
+    g_assert_null(weak);
+}
+
 /* Closing the window while the worker trains stops it cleanly. */
 static void test_close_running(void)
 {
@@ -846,6 +907,7 @@ int main(int argc, char **argv)
     g_test_add_func("/window/batchmates", test_batchmates);
     g_test_add_func("/window/lessons", test_lessons);
     g_test_add_func("/window/cache", test_cache);
+    g_test_add_func("/window/measure", test_measure);
     g_test_add_func("/window/close-running", test_close_running);
     return g_test_run();
 }
