@@ -303,6 +303,15 @@ static void prepend_items(gpointer *items, guint *n, gconstpointer old, guint ol
     *n += old_n;
 }
 
+/* TRUE while a posted report has not been taken by the main loop yet. */
+static gboolean channel_waiting(Channel *c)
+{
+    g_mutex_lock(&c->lock);
+    gboolean waiting = c->pending != NULL;
+    g_mutex_unlock(&c->lock);
+    return waiting;
+}
+
 static void post(ThawWorker *w, ThawReport *r)
 {
     Channel *c = w->channel;
@@ -756,6 +765,12 @@ static void step(ThawWorker *w)
         w->state = THAW_WORKER_FINISHED;
         w->steps_to_do = 0;
     }
+    /* Running flat out (a head on cached features takes microseconds a
+     * step), the main loop takes one report per frame: while the last one
+     * still waits there, this step's point and epoch stay in w->points and
+     * w->epochs for the next snapshot -- the next step's, or a command's
+     * acknowledgement. A step the loop is not sure to follow posts. */
+    if (w->state == THAW_WORKER_RUNNING && can_step(w) && channel_waiting(w->channel)) return;
     post(w, snapshot(w));
 }
 
