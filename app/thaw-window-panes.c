@@ -124,40 +124,65 @@ static void on_demo_setup(ThawLessonPane *pane, const char *name, ThawWindow *se
 }
 
 /* "Measure": the demo's measurement (what `thaw-cli demo NAME` runs) on a
- * thread of its own, beside the worker; progress lines and then the numbers
- * and the verdict in the pane. One at a time; Cancel (or closing the window)
- * stops it before its next training step. The application is held while it
- * runs, so quitting waits for the thread to notice. */
+ * thread of its own, beside the worker (paused if it was training);
+ * progress lines and then the numbers and the verdict in the pane. One at a
+ * time; Cancel (or closing the window) stops it before its next training
+ * step. The measurement knows the window only through a weak reference, so
+ * a closed window goes away at once; the application is held until the
+ * thread has noticed, so quitting waits for it. Shared between the thread
+ * and the main loop by reference count; freed on the main thread. */
 typedef struct {
     const ThawDemo *demo;
     ThawSetup *setup;
     GApplication *app; /* held while measuring (NULL without one) */
+    GWeakRef window;
     ThawDemoResult res;
 } Measurement;
 
-static void measurement_free(gpointer p)
+static gint measurements_running; /* atomic: threads that have not finished */
+
+int thaw_window_measurements_running(void)
+{
+    return g_atomic_int_get(&measurements_running);
+}
+
+static void measurement_clear(gpointer p)
 {
     Measurement *m = p;
     thaw_setup_free(m->setup);
     thaw_demo_result_clear(&m->res);
+    g_weak_ref_clear(&m->window);
     if (m->app) {
         g_application_release(m->app);
         g_object_unref(m->app);
     }
-    g_free(m);
+}
+
+static void measurement_unref(gpointer p)
+{
+    g_atomic_rc_box_release_full(p, measurement_clear);
+}
+
+/* The window, if it is still open (a reference), on the main thread. */
+static ThawWindow *measurement_window(Measurement *m)
+{
+    ThawWindow *self = g_weak_ref_get(&m->window);
+    if (self && self->disposed) g_clear_object(&self);
+    return self;
 }
 
 typedef struct {
-    ThawWindow *self; /* a reference */
+    Measurement *m; /* a reference */
     char *text;
 } MeasureProgress;
 
 static gboolean show_measure_progress(gpointer data)
 {
     MeasureProgress *p = data;
-    if (!p->self->disposed && p->self->measure_cancel)
-        thaw_lesson_pane_set_progress(p->self->lesson_pane, p->text);
-    g_object_unref(p->self);
+    ThawWindow *self = measurement_window(p->m);
+    if (self && self->measure_cancel) thaw_lesson_pane_set_progress(self->lesson_pane, p->text);
+    if (self) g_object_unref(self);
+    measurement_unref(p->m);
     g_free(p->text);
     g_free(p);
     return G_SOURCE_REMOVE;
@@ -167,7 +192,7 @@ static gboolean show_measure_progress(gpointer data)
 static void on_measure_progress(gpointer ctx, const char *what)
 {
     MeasureProgress *p = g_new(MeasureProgress, 1);
-    p->self = g_object_ref(ctx);
+    p->m = g_atomic_rc_box_acquire(ctx);
     p->text = g_strdup_printf("%s…", what);
     g_idle_add(show_measure_progress, p);
 }
@@ -176,7 +201,10 @@ static void measure_thread(GTask *task, gpointer source, gpointer data, GCancell
 {
     Measurement *m = data;
     GError *error = NULL;
-    if (thaw_demo_run(m->demo, m->setup, &m->res, on_measure_progress, source, cancel, &error))
+    gboolean ok = thaw_demo_run(m->demo, m->setup, &m->res, on_measure_progress, m, cancel, &error);
+    /* before the result can reach the main loop */
+    g_atomic_int_add(&measurements_running, -1);
+    if (ok)
         g_task_return_boolean(task, TRUE);
     else
         g_task_return_error(task, error);
@@ -210,13 +238,13 @@ static char *result_markup(const ThawDemo *d, const ThawDemoResult *res)
 
 static void measure_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    ThawWindow *self = THAW_WINDOW(source);
     GTask *task = G_TASK(result);
     Measurement *m = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
     gboolean ok = g_task_propagate_boolean(task, &error);
+    g_autoptr(ThawWindow) self = measurement_window(m);
+    if (!self) return;
     g_clear_object(&self->measure_cancel);
-    if (self->disposed) return;
     char *markup;
     if (ok)
         markup = result_markup(m->demo, &m->res);
@@ -244,21 +272,29 @@ static void on_measure_requested(ThawLessonPane *pane, const char *name, ThawWin
         thaw_lesson_pane_set_result(pane, msg);
         return;
     }
-    Measurement *m = g_new0(Measurement, 1);
+    Measurement *m = g_atomic_rc_box_new0(Measurement);
+    g_atomic_int_inc(&measurements_running);
     m->demo = d;
     m->setup = g_steal_pointer(&s);
+    g_weak_ref_init(&m->window, self);
     GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
     if (app) { /* none in the window tests */
         m->app = G_APPLICATION(g_object_ref(app));
         g_application_hold(m->app);
     }
     self->measure_cancel = g_cancellable_new();
-    GTask *task = g_task_new(self, self->measure_cancel, measure_done, NULL);
-    g_task_set_task_data(task, m, measurement_free);
+    GTask *task = g_task_new(NULL, self->measure_cancel, measure_done, NULL);
+    g_task_set_task_data(task, m, measurement_unref);
     g_task_set_name(task, "thaw demo measurement");
     thaw_lesson_pane_set_result(pane, NULL);
     g_hash_table_remove(self->measure_results, name);
     thaw_lesson_pane_set_progress(pane, "Preparing…");
+    /* Both would share the cores: the demo's timings would be wrong and
+     * training would crawl. Run goes on working. */
+    if (self->last && self->last->state == THAW_WORKER_RUNNING) {
+        thaw_worker_pause(self->worker);
+        thaw_window_show_message(self, "training paused while the demo is measured");
+    }
     g_task_run_in_thread(task, measure_thread);
     g_object_unref(task);
 }
@@ -274,6 +310,7 @@ static void on_measure_cancelled(ThawLessonPane *pane, ThawWindow *self)
 void thaw_window_panes_dispose(ThawWindow *self)
 {
     if (self->measure_cancel) g_cancellable_cancel(self->measure_cancel);
+    g_clear_object(&self->measure_cancel);
     g_clear_pointer(&self->measure_results, g_hash_table_unref);
 }
 

@@ -63,6 +63,10 @@ ThawReport *thaw_window_get_last_report(ThawWindow *self);
 const ThawSetup *thaw_window_get_setup(ThawWindow *self);
 /* The error banner's text, NULL when it is hidden. */
 const char *thaw_window_get_error(ThawWindow *self);
+/* Demo measurements (the Lessons pane's Measure) whose thread has not ended
+ * yet, in all windows: a closed window's keeps running until it notices the
+ * cancellation. */
+int thaw_window_measurements_running(void);
 /* The status bar's work of a step per image ("640 MAC/image · avg_pool cached"). */
 const char *thaw_window_get_work_text(ThawWindow *self);
 
