@@ -57,14 +57,21 @@ gboolean thaw_demo_cancelled(GError **error)
 }
 
 /* A run of s, ready to train; NULL with error when it cannot be prepared. */
+/* Loading a run polls the cancellable too (between images and phases). */
+static gboolean prepare_progress(gpointer ctx, double fraction, const char *what)
+{
+    return g_cancellable_is_cancelled(running_cancellable);
+}
+
 ThawRun *thaw_demo_prepare(const ThawSetup *s, GError **error)
 {
     if (thaw_demo_cancelled(error)) return NULL;
     ThawRun *run = NULL;
     thaw_error err;
     thaw_error_clear(&err);
-    if (thaw_run_new(&run, s, NULL, &err) != THAW_OK) {
-        g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
+    if (thaw_run_new_full(&run, s, prepare_progress, NULL, NULL, &err) != THAW_OK) {
+        if (!thaw_demo_cancelled(error))
+            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
         return NULL;
     }
     return run;

@@ -134,7 +134,7 @@ static void on_demo_setup(ThawLessonPane *pane, const char *name, ThawWindow *se
 typedef struct {
     const ThawDemo *demo;
     ThawSetup *setup;
-    GApplication *app; /* held while measuring (NULL without one) */
+    GApplication *app; /* held until measure_done (NULL without one) */
     GWeakRef window;
     ThawDemoResult res;
 } Measurement;
@@ -146,16 +146,15 @@ int thaw_window_measurements_running(void)
     return g_atomic_int_get(&measurements_running);
 }
 
+/* May run on the measuring thread (GTask drops its last reference on
+ * whichever thread is last): nothing here needs the main thread. */
 static void measurement_clear(gpointer p)
 {
     Measurement *m = p;
     thaw_setup_free(m->setup);
     thaw_demo_result_clear(&m->res);
     g_weak_ref_clear(&m->window);
-    if (m->app) {
-        g_application_release(m->app);
-        g_object_unref(m->app);
-    }
+    g_warn_if_fail(m->app == NULL); /* released by measure_done */
 }
 
 static void measurement_unref(gpointer p)
@@ -242,6 +241,10 @@ static void measure_done(GObject *source, GAsyncResult *result, gpointer data)
     Measurement *m = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
     gboolean ok = g_task_propagate_boolean(task, &error);
+    if (m->app) { /* on the main thread, as GApplication wants */
+        g_application_release(m->app);
+        g_clear_object(&m->app);
+    }
     g_autoptr(ThawWindow) self = measurement_window(m);
     if (!self) return;
     g_clear_object(&self->measure_cancel);
