@@ -62,8 +62,7 @@ static gboolean step(ThawRun *run, thaw_step_report *rep, GError **error)
     thaw_error err;
     thaw_error_clear(&err);
     if (thaw_run_step(run, rep, NULL, &err) == THAW_OK) return TRUE;
-    g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
-    return FALSE;
+    return thaw_demo_fail(error, &err);
 }
 
 static gboolean measure(const ThawSetup *setup, const Variant *v, Measured *out, GError **error)

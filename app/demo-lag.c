@@ -24,25 +24,16 @@ typedef struct {
     double loss;         /* the epoch's fit() loss */
 } EpochNumbers;
 
-static gboolean fail(GError **error, const thaw_error *err)
-{
-    g_set_error(error, thaw_demo_error_quark(), 0, "%s", err->msg);
-    return FALSE;
-}
-
 /* Trains run to the end of its epochs, validating after each. */
 static gboolean train_and_measure(ThawRun *run, EpochNumbers *out, int epochs, GError **error)
 {
     thaw_error err;
     thaw_error_clear(&err);
     for (int e = 0; e < epochs; e++) {
-        unsigned ev = 0;
-        while (!(ev & THAW_RUN_EPOCH_DONE)) {
-            if (thaw_demo_cancelled(error)) return FALSE;
-            if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) return fail(error, &err);
-        }
+        /* an epoch is exactly its full batches (drop_last) */
+        if (!thaw_demo_step_n(run, thaw_run_steps_per_epoch(run), error)) return FALSE;
         thaw_eval_result ri, rt;
-        if (thaw_run_validate(run, &ri, &rt, &err) != THAW_OK) return fail(error, &err);
+        if (thaw_run_validate(run, &ri, &rt, &err) != THAW_OK) return thaw_demo_fail(error, &err);
         double acc, ips;
         thaw_run_epoch_stats(run, &out[e].loss, &acc, &ips);
         out[e].infer = 100.0 * ri.accuracy;
@@ -89,7 +80,7 @@ gboolean thaw_demo_momentum_lag(const ThawSetup *setup, ThawDemoResult *res,
                                       thaw_run_val_data(run)->y, thaw_run_val_data(run)->n, 256,
                                       FALSE, 0, &re, &err) == THAW_OK;
     thaw_run_free(run);
-    if (!ok) return fail(error, &err);
+    if (!ok) return thaw_demo_fail(error, &err);
     double reestimated = 100.0 * re.accuracy;
 
     s->bn_momentum = FAST_MOMENTUM;

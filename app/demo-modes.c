@@ -18,8 +18,7 @@ static gboolean evaluate(ThawRun *run, int batch, gboolean training, guint64 dro
     thaw_error_clear(&err);
     if (thaw_model_evaluate(thaw_run_model(run), v->x, v->y, v->n, batch, training, dropout_seed,
                             &r, &err) != THAW_OK) {
-        g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
-        return FALSE;
+        return thaw_demo_fail(error, &err);
     }
     *accuracy = 100.0 * r.accuracy;
     return TRUE;
@@ -157,8 +156,7 @@ static gboolean measure_spread(ThawRun *run, int passes, Spread *out, GError **e
     out->train_acc = 100.0 * hits / ((double)n * passes);
     return TRUE;
 fail:
-    g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
-    return FALSE;
+    return thaw_demo_fail(error, &err);
 }
 
 gboolean thaw_demo_dropout(const ThawSetup *setup, ThawDemoResult *res, ThawDemoProgress progress,

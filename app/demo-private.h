@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 
 GQuark thaw_demo_error_quark(void);
 
+/* Sets error from an engine error; returns FALSE (for `return thaw_demo_fail(...)`). */
+gboolean thaw_demo_fail(GError **error, const thaw_error *err);
+
 /* Appends a measured number; the label is printf-formatted. */
 void thaw_demo_add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
     G_GNUC_PRINTF(4, 5);

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gboolean fail(GError **error, const thaw_error *err)
-{
-    g_set_error(error, thaw_demo_error_quark(), 0, "%s", err->msg);
-    return FALSE;
-}
-
 /* Accuracy of m on d in inference mode, in percent. */
 static gboolean accuracy(thaw_model *m, const thaw_dataset *d, double *acc, GError **error)
 {
@@ -20,7 +14,7 @@ static gboolean accuracy(thaw_model *m, const thaw_dataset *d, double *acc, GErr
     thaw_error err;
     thaw_error_clear(&err);
     if (thaw_model_evaluate(m, d->x, d->y, d->n, 256, false, 0, &r, &err) != THAW_OK)
-        return fail(error, &err);
+        return thaw_demo_fail(error, &err);
     *acc = 100.0 * r.accuracy;
     return TRUE;
 }
@@ -65,7 +59,7 @@ gboolean thaw_demo_unfreeze(const ThawSetup *setup, ThawDemoResult *res, ThawDem
         thaw_error err;
         thaw_error_clear(&err);
         unsigned ev = 0;
-        if (ok && thaw_run_step(run, NULL, &ev, &err) != THAW_OK) ok = fail(error, &err);
+        if (ok && thaw_run_step(run, NULL, &ev, &err) != THAW_OK) ok = thaw_demo_fail(error, &err);
         if (ok && !(ev & THAW_RUN_UNFROZEN)) {
             g_set_error(error, thaw_demo_error_quark(), 0, "the base was not unfrozen");
             ok = FALSE;
@@ -128,7 +122,7 @@ static gboolean shifted_copy(thaw_dataset *out, const thaw_dataset *d, const tha
     thaw_error_clear(&err);
     if (thaw_transform_shift_dataset(out, t, seed, &err) != THAW_OK) {
         thaw_dataset_free(out);
-        return fail(error, &err);
+        return thaw_demo_fail(error, &err);
     }
     return TRUE;
 }
@@ -153,7 +147,7 @@ static gboolean measure_shift(ThawRun *run, const thaw_transform *t, double *shi
     thaw_error_clear(&err);
     gboolean ok = accuracy(m, &val, shifted, error);
     if (ok && thaw_model_reestimate_bn(m, train.x, train.n, s->batch, true, &err) != THAW_OK)
-        ok = fail(error, &err);
+        ok = thaw_demo_fail(error, &err);
     ok = ok && accuracy(m, &val, recovered, error);
     memcpy(m->param_mem, saved, m->n_floats * sizeof(float));
     thaw_model_params_changed(m); /* feature caches of the run are stale */
@@ -195,7 +189,7 @@ gboolean thaw_demo_domain_shift(const ThawSetup *setup, ThawDemoResult *res,
             thaw_error_clear(&err);
             if (thaw_model_reestimate_bn(thaw_run_model(run), t->x, t->n, s->batch, true, &err) !=
                 THAW_OK)
-                ok = fail(error, &err);
+                ok = thaw_demo_fail(error, &err);
         }
         ok = ok && thaw_demo_step_n(run, 0, error) && val_accuracy(run, &clean[h], error);
         /* under the source head: re-estimated on the unshifted target */

@@ -11,6 +11,12 @@ GQuark thaw_demo_error_quark(void)
     return g_quark_from_static_string("thaw-demo-error-quark");
 }
 
+gboolean thaw_demo_fail(GError **error, const thaw_error *err)
+{
+    g_set_error(error, thaw_demo_error_quark(), 0, "%s", err->msg);
+    return FALSE;
+}
+
 void thaw_demo_add_number(ThawDemoResult *res, double value, const char *unit, const char *fmt, ...)
 {
     ThawDemoNumber *n = g_new0(ThawDemoNumber, 1);
@@ -70,8 +76,7 @@ ThawRun *thaw_demo_prepare(const ThawSetup *s, GError **error)
     thaw_error err;
     thaw_error_clear(&err);
     if (thaw_run_new_full(&run, s, prepare_progress, NULL, NULL, &err) != THAW_OK) {
-        if (!thaw_demo_cancelled(error))
-            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
+        if (!thaw_demo_cancelled(error)) thaw_demo_fail(error, &err);
         return NULL;
     }
     return run;
@@ -86,8 +91,7 @@ gboolean thaw_demo_step_n(ThawRun *run, int steps, GError **error)
         if (thaw_demo_cancelled(error)) return FALSE;
         unsigned ev;
         if (thaw_run_step(run, NULL, &ev, &err) != THAW_OK) {
-            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
-            return FALSE;
+            return thaw_demo_fail(error, &err);
         }
     }
     return TRUE;
@@ -199,7 +203,7 @@ static gboolean demo_broken_bn(const ThawSetup *setup, ThawDemoResult *res,
         thaw_error err;
         thaw_error_clear(&err);
         if (thaw_run_validate(run, &infer, &trainm, &err) != THAW_OK) {
-            g_set_error(error, thaw_demo_error_quark(), 0, "%s", err.msg);
+            thaw_demo_fail(error, &err);
             thaw_run_free(run);
             return FALSE;
         }
